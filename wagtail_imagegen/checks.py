@@ -1,0 +1,109 @@
+"""System checks: every settings mistake names its key and says how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+from . import conf
+
+SETTING = "WAGTAIL_IMAGEGEN"
+# Seconds a worker needs after the API answers to store the outputs.
+PERSISTENCE_MARGIN = 30
+
+
+def error(number: int, msg: str, hint: str) -> checks.Error:
+    return checks.Error(msg, hint=hint, id=f"wagtail_imagegen.E{number:03d}")
+
+
+def warning(number: int, msg: str, hint: str) -> checks.Warning:
+    return checks.Warning(msg, hint=hint, id=f"wagtail_imagegen.W{number:03d}")
+
+
+@checks.register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    raw = getattr(settings, SETTING, {})
+    if not isinstance(raw, dict):
+        return [error(1, f"{SETTING} must be a dict.", f"Set {SETTING} = {{...}} as in the README.")]
+    messages: list[checks.CheckMessage] = []
+    unknown = sorted(set(raw) - set(conf.DEFAULTS))
+    if unknown:
+        messages.append(
+            error(2, f"{SETTING} has unknown keys: {', '.join(unknown)}.",
+                  f"Remove them, or check their spelling against: {', '.join(conf.DEFAULTS)}.")
+        )
+    providers = conf.setting("PROVIDERS")
+    if not isinstance(providers, dict) or not providers:
+        return [*messages, error(3, f'{SETTING}["PROVIDERS"] must be a non-empty dict of provider aliases.',
+                                 'Add at least {"default": {"CLASS": ..., "MODEL": ...}}.')]
+    if conf.default_alias() not in providers:
+        messages.append(
+            error(4, f'{SETTING}["DEFAULT_PROVIDER"] is "{conf.default_alias()}", which is not in PROVIDERS.',
+                  f"Use one of: {', '.join(providers)}.")
+        )
+    for alias, entry in providers.items():
+        messages.extend(check_provider(alias, entry))
+    messages.extend(check_general())
+    messages.extend(check_q_cluster(providers))
+    return messages
+
+
+def check_provider(alias: str, entry: Any) -> Iterator[checks.CheckMessage]:
+    where = f'{SETTING}["PROVIDERS"]["{alias}"]'
+    if not isinstance(entry, dict):
+        yield error(5, f"{where} must be a dict.", 'Give it at least "CLASS" and "MODEL".')
+        return
+    try:
+        cls = conf.provider_class(entry.get("CLASS", ""))
+    except (ImportError, ImproperlyConfigured, ValueError) as exc:
+        yield error(6, f'{where}["CLASS"] cannot be used: {exc}',
+                    f"Use {conf.OPENAI_PROVIDER_CLASS} or {conf.DEMO_PROVIDER_CLASS}.")
+        return
+    if not isinstance(entry.get("MODEL", "gpt-image-1.5"), str) or not entry.get("MODEL", "x"):
+        yield error(7, f'{where}["MODEL"] must be a model name.', 'For example "gpt-image-1.5".')
+    timeout = entry.get("TIMEOUT", conf.PROVIDER_DEFAULTS["TIMEOUT"])
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        yield error(8, f'{where}["TIMEOUT"] must be a positive number of seconds.',
+                    "Image edits take up to 150 s; 300 is a good value.")
+    base_url = entry.get("BASE_URL", conf.PROVIDER_DEFAULTS["BASE_URL"])
+    if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ("http", "https"):
+        yield error(9, f'{where}["BASE_URL"] must be an http(s) URL.',
+                    "OpenAI: https://api.openai.com/v1; CometAPI: https://api.cometapi.com/v1.")
+    if cls.requires_api_key and not (entry.get("API_KEY") or conf.environment_api_key()):
+        yield error(10, f'{where} has no API key.',
+                    f'Set {where}["API_KEY"], or the IMAGEGEN_API_KEY or OPENAI_API_KEY environment variable. '
+                    f"To try the app without a key, use {conf.DEMO_PROVIDER_CLASS}.")
+
+
+def check_general() -> Iterator[checks.CheckMessage]:
+    tags = conf.setting("TAGS")
+    if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
+        yield error(11, f'{SETTING}["TAGS"] must be a list of strings.', 'For example ["ai-generated"].')
+    for key in ("MAX_ATTEMPTS", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "MAX_INPUT_EDGE"):
+        value = conf.setting(key)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 1:
+            yield error(12, f'{SETTING}["{key}"] must be a positive number.',
+                        f"The default is {conf.DEFAULTS[key]}.")
+
+
+def check_q_cluster(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:
+    cluster = getattr(settings, "Q_CLUSTER", {}) or {}
+    timeouts = [
+        entry.get("TIMEOUT", conf.PROVIDER_DEFAULTS["TIMEOUT"])
+        for entry in providers.values() if isinstance(entry, dict)
+    ]
+    slowest = max((t for t in timeouts if isinstance(t, int | float)), default=0)
+    q_timeout, q_retry = cluster.get("timeout"), cluster.get("retry", 60)
+    if q_timeout is not None and q_timeout < slowest + PERSISTENCE_MARGIN:
+        yield warning(1, f'Q_CLUSTER["timeout"] ({q_timeout} s) is shorter than the slowest provider TIMEOUT '
+                         f"({slowest} s) plus {PERSISTENCE_MARGIN} s to store the images.",
+                      f'Set Q_CLUSTER["timeout"] to at least {slowest + PERSISTENCE_MARGIN}.')
+    if q_timeout is not None and q_retry <= q_timeout:
+        yield warning(2, f'Q_CLUSTER["retry"] ({q_retry} s) is not longer than its timeout ({q_timeout} s): '
+                         "django-q2 would start a second copy of a job that is still running.",
+                      'Set Q_CLUSTER["retry"] well above the timeout, e.g. timeout × 4.')

@@ -1,0 +1,102 @@
+"""The WAGTAIL_IMAGEGEN settings dict: defaults, and the provider lookup.
+
+Settings are read at call time (so `override_settings` works) and validated by the system checks in
+checks.py; nothing here is frozen at import.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from .providers.base import ImageProvider, ProviderConfig
+
+DEMO_PROVIDER_CLASS = "wagtail_imagegen.providers.demo.DemoImageProvider"
+OPENAI_PROVIDER_CLASS = "wagtail_imagegen.providers.openai.OpenAIImageProvider"
+
+DEFAULTS: dict[str, Any] = {
+    "PROVIDERS": {
+        "default": {"CLASS": OPENAI_PROVIDER_CLASS, "MODEL": "gpt-image-1.5"},
+    },
+    "DEFAULT_PROVIDER": "default",
+    # Collection (name or id) for new generations; edits go to their source image's collection.
+    "COLLECTION": None,
+    "TAGS": ["ai-generated"],
+    # Retries of transient errors (rate limits, 5xx, timeouts): attempts in all, and the backoff.
+    "MAX_ATTEMPTS": 5,
+    "RETRY_BASE_DELAY": 10,
+    "RETRY_MAX_DELAY": 600,
+    # Source images are sent as a rendition no larger than this on the long edge.
+    "MAX_INPUT_EDGE": 2048,
+    "PRICES": {},
+    "BUDGETS": {},
+    "RATE_LIMITS": {},
+}
+PROVIDER_DEFAULTS: dict[str, Any] = {"TIMEOUT": 300, "BASE_URL": "https://api.openai.com/v1"}
+PROVIDER_KEYS = frozenset({"CLASS", "MODEL", "API_KEY", "BASE_URL", "TIMEOUT", "OPTIONS"})
+API_KEY_ENVIRONMENT = ("IMAGEGEN_API_KEY", "OPENAI_API_KEY")
+
+
+def user_settings() -> dict[str, Any]:
+    """WAGTAIL_IMAGEGEN as the project wrote it (an empty dict when absent)."""
+    value = getattr(settings, "WAGTAIL_IMAGEGEN", {})
+    return value if isinstance(value, dict) else {}
+
+
+def imagegen_settings() -> dict[str, Any]:
+    """WAGTAIL_IMAGEGEN merged over the defaults (one level deep)."""
+    return {**DEFAULTS, **user_settings()}
+
+
+def setting(name: str) -> Any:
+    return imagegen_settings()[name]
+
+
+def default_alias() -> str:
+    return setting("DEFAULT_PROVIDER")
+
+
+def provider_config(alias: str | None = None) -> ProviderConfig:
+    """The resolved settings of one provider alias; the key falls back to the environment."""
+    alias = alias or default_alias()
+    providers = setting("PROVIDERS")
+    if alias not in providers:
+        raise ImproperlyConfigured(f'WAGTAIL_IMAGEGEN["PROVIDERS"] has no provider named "{alias}".')
+    entry = {**PROVIDER_DEFAULTS, **providers[alias]}
+    options = {key: value for key, value in entry.items() if key not in PROVIDER_KEYS}
+    options.update(entry.get("OPTIONS") or {})
+    return ProviderConfig(
+        alias=alias,
+        class_path=entry["CLASS"],
+        model=entry.get("MODEL") or "gpt-image-1.5",
+        api_key=entry.get("API_KEY") or environment_api_key(),
+        base_url=entry.get("BASE_URL"),
+        timeout=float(entry["TIMEOUT"]),
+        options=options,
+    )
+
+
+def environment_api_key() -> str | None:
+    return next((os.environ[name] for name in API_KEY_ENVIRONMENT if os.environ.get(name)), None)
+
+
+def provider_class(class_path: str) -> type[ImageProvider]:
+    cls = import_string(class_path)
+    if not (isinstance(cls, type) and issubclass(cls, ImageProvider)):
+        raise ImproperlyConfigured(f"{class_path} is not a subclass of ImageProvider.")
+    return cls
+
+
+def get_provider(alias: str | None = None, *, transport: httpx.BaseTransport | None = None) -> ImageProvider:
+    """A new provider instance for `alias` (the default provider when None). Close it when done."""
+    config = provider_config(alias)
+    return provider_class(config.class_path)(config, transport=transport)
+
+
+def provider_aliases() -> list[str]:
+    return list(setting("PROVIDERS"))

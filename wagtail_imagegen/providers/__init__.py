@@ -1,0 +1,1 @@
+"""Image providers: one module per API, one shared base (base.py)."""

@@ -1,0 +1,405 @@
+"""What every image provider takes and returns, what models can do, and how providers fail.
+
+Providers know nothing of Django models: plain dataclasses in, plain dataclasses out, and one error
+hierarchy so the rest of the app never learns a provider's quirks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import httpx
+from django.utils.translation import gettext_lazy as _
+
+Kind = Literal["generate", "edit"]
+
+# ---------------------------------------------------------------------------------------------------
+# Values that cross the provider boundary
+# ---------------------------------------------------------------------------------------------------
+
+MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """An image sent to the API: a source for an edit, or the mask."""
+
+    data: bytes
+    name: str
+    mime_type: str = "image/png"
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """One call to the image API. `images` is empty for a generation; the mask applies to images[0]."""
+
+    kind: Kind
+    prompt: str
+    model: str
+    n: int = 1
+    size: str = "auto"
+    quality: str = "auto"
+    background: str = "auto"
+    output_format: str = "png"
+    output_compression: int | None = None
+    moderation: str = "auto"
+    input_fidelity: str | None = None
+    images: tuple[InputImage, ...] = ()
+    mask: InputImage | None = None
+    user: str | None = None
+    # 1–3 asks for a streamed response with that many partial images; 0 is a plain JSON response.
+    partial_images: int = 0
+
+    @property
+    def mime_type(self) -> str:
+        return MIME_TYPES.get(self.output_format, "application/octet-stream")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token usage as the API reports it (missing fields are zero)."""
+
+    input_text_tokens: int = 0
+    input_image_tokens: int = 0
+    output_image_tokens: int = 0
+    output_text_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_text_tokens + self.input_image_tokens + self.output_image_tokens + self.output_text_tokens
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "input_text_tokens": self.input_text_tokens,
+            "input_image_tokens": self.input_image_tokens,
+            "output_image_tokens": self.output_image_tokens,
+            "output_text_tokens": self.output_text_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
+        if not data:
+            return None
+        fields = ("input_text_tokens", "input_image_tokens", "output_image_tokens", "output_text_tokens")
+        return cls(**{name: int(data.get(name) or 0) for name in fields})
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """One output image: the exact bytes the API returned."""
+
+    data: bytes
+    mime_type: str
+    revised_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class PartialImage:
+    """A low-fidelity preview streamed while the model is still drawing."""
+
+    index: int
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    images: tuple[GeneratedImage, ...]
+    usage: Usage | None = None
+    request_id: str | None = None
+    # The values the API resolved (never "auto" when the API says which it chose).
+    size: str | None = None
+    quality: str | None = None
+    background: str | None = None
+    output_format: str | None = None
+    created: int | None = None
+    # Provider facts worth keeping with the job, e.g. {"demo": True}.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+PartialCallback = Callable[[PartialImage], None]
+
+# ---------------------------------------------------------------------------------------------------
+# What each model can do
+# ---------------------------------------------------------------------------------------------------
+
+STANDARD_SIZES = frozenset({"auto", "1024x1024", "1536x1024", "1024x1536"})
+ALL_FORMATS = frozenset(MIME_TYPES)
+SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+
+
+@dataclass(frozen=True)
+class ModelCapabilities:
+    """What a model accepts. `sizes` is None where any WIDTHxHEIGHT within the limits is allowed."""
+
+    sizes: frozenset[str] | None = STANDARD_SIZES
+    max_input_images: int = 16
+    input_fidelity: bool = True
+    transparency: bool = True
+    formats: frozenset[str] = ALL_FORMATS
+    qualities: frozenset[str] = frozenset({"low", "medium", "high", "auto"})
+    max_prompt_chars: int = 32_000
+    max_n: int = 10
+    # Limits for custom sizes (gpt-image-2): multiples of 16, aspect 1:3..3:1, at most 3840x2160 pixels.
+    size_multiple: int = 16
+    max_pixels: int = 3840 * 2160
+    max_edge: int = 3840
+
+    def size_error(self, size: str) -> str | None:
+        """Why `size` is not accepted, or None when it is."""
+        if self.sizes is not None:
+            if size in self.sizes:
+                return None
+            choices = ", ".join(sorted(self.sizes))
+            return _("Choose one of these sizes: %(choices)s.") % {"choices": choices}
+        if size == "auto":
+            return None
+        match = SIZE_PATTERN.match(size)
+        if not match:
+            return _("Give the size as WIDTHxHEIGHT in pixels, for example 1536x1024.")
+        width, height = int(match[1]), int(match[2])
+        if width % self.size_multiple or height % self.size_multiple:
+            return _("Width and height must both be multiples of %(n)d pixels.") % {"n": self.size_multiple}
+        if max(width, height) > 3 * min(width, height):
+            return _("The image may be at most three times as wide as it is tall, or the other way round.")
+        if width * height > self.max_pixels or max(width, height) > self.max_edge:
+            return _("The image may have at most %(w)d×%(h)d pixels.") % {"w": 3840, "h": 2160}
+        return None
+
+
+GPT_IMAGE_1 = ModelCapabilities()
+MODEL_CAPABILITIES: dict[str, ModelCapabilities] = {
+    "gpt-image-1.5": GPT_IMAGE_1,
+    "gpt-image-1": GPT_IMAGE_1,
+    "chatgpt-image-latest": GPT_IMAGE_1,
+    "gpt-image-1-mini": ModelCapabilities(input_fidelity=False),
+    # gpt-image-2 takes custom sizes, rejects input_fidelity ("omit this parameter") and transparency.
+    "gpt-image-2": ModelCapabilities(sizes=None, input_fidelity=False, transparency=False),
+}
+# The model list moves fast: unknown names get the permissive default and the API has the last word.
+PERMISSIVE_CAPABILITIES = ModelCapabilities(sizes=None)
+
+
+def capabilities_for(model: str) -> ModelCapabilities:
+    """The capability entry for `model`; dated snapshots (gpt-image-2-2026-04-21) use their family's."""
+    if model in MODEL_CAPABILITIES:
+        return MODEL_CAPABILITIES[model]
+    family = max((name for name in MODEL_CAPABILITIES if model.startswith(name + "-")), key=len, default=None)
+    return MODEL_CAPABILITIES[family] if family else PERMISSIVE_CAPABILITIES
+
+
+# ---------------------------------------------------------------------------------------------------
+# Errors: one hierarchy, each with an editor-readable message and a retry verdict
+# ---------------------------------------------------------------------------------------------------
+
+SECRET_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-*]{3,}|Bearer\s+\S+)")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove API keys (configured ones and anything shaped like one) from text bound for logs or users."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return SECRET_PATTERN.sub("[redacted]", text)
+
+
+class ProviderError(Exception):
+    """A call to the image API failed. `message` is for editors; `detail` is the API's own words."""
+
+    code: ClassVar[str] = "provider_error"
+    retryable: ClassVar[bool] = False
+    default_message: ClassVar[str] = _("The image service could not complete the request.")
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        detail: str = "",
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = str(message or self.default_message)
+        self.detail = detail
+        self.status = status
+        self.request_id = request_id
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "detail": self.detail, "status": self.status}
+
+
+class AuthenticationFailed(ProviderError):
+    code = "authentication_failed"
+    default_message = _(
+        "The image service did not accept the API key. Ask a site administrator to check the "
+        "WAGTAIL_IMAGEGEN provider settings."
+    )
+
+
+class PermissionDenied(ProviderError):
+    code = "permission_denied"
+    default_message = _(
+        "The image service refused access to this model. The API account may need to be verified "
+        "or granted access."
+    )
+
+
+class InvalidRequest(ProviderError):
+    code = "invalid_request"
+    default_message = _("The image service did not accept the request.")
+
+    def __init__(self, message: str | None = None, *, param: str | None = None, **kwargs: Any) -> None:
+        self.param = param
+        super().__init__(message, **kwargs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "param": self.param}
+
+
+class Unsupported(InvalidRequest):
+    """The provider or model lacks a feature the request needs."""
+
+    code = "unsupported"
+    default_message = _("This image service does not support that option.")
+
+
+class ContentRejected(ProviderError):
+    code = "content_rejected"
+    default_message = _("The image service's safety system refused this request.")
+
+    def __init__(
+        self, message: str | None = None, *, categories: tuple[str, ...] = (), stage: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.categories = tuple(categories)
+        self.stage = stage
+        if message is None:
+            message = content_rejected_message(self.categories, stage)
+        super().__init__(message, **kwargs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "categories": list(self.categories), "stage": self.stage}
+
+
+def content_rejected_message(categories: tuple[str, ...], stage: str | None) -> str:
+    where = _("the finished image") if stage == "output" else _("the prompt or input images")
+    if categories:
+        return _(
+            "The image service's safety system refused %(where)s (%(categories)s). "
+            "Rephrase the prompt and try again."
+        ) % {"where": where, "categories": ", ".join(categories)}
+    return _("The image service's safety system refused %(where)s. Rephrase the prompt and try again.") % {
+        "where": where
+    }
+
+
+class QuotaExceeded(ProviderError):
+    code = "quota_exceeded"
+    default_message = _(
+        "The image service account has run out of credit. Ask a site administrator to check billing."
+    )
+
+
+class RateLimited(ProviderError):
+    code = "rate_limited"
+    retryable = True
+    default_message = _("The image service is busy with too many requests. The job will be retried.")
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "retry_after": self.retry_after}
+
+
+class ProviderUnavailable(ProviderError):
+    code = "provider_unavailable"
+    retryable = True
+    default_message = _("The image service is temporarily unavailable. The job will be retried.")
+
+
+class ProviderTimeout(ProviderError):
+    code = "timeout"
+    retryable = True
+    default_message = _("The image service took too long to answer. The job will be retried.")
+
+
+class BadResponse(ProviderError):
+    """The API answered with something that is not a usable image response."""
+
+    code = "bad_response"
+    default_message = _("The image service sent back a response that could not be read.")
+
+    def __init__(self, message: str | None = None, *, retryable: bool = False, **kwargs: Any) -> None:
+        self.retryable = retryable  # type: ignore[misc]  # per instance: a garbled 200 is worth a retry
+        super().__init__(message, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The provider base class
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """One entry of WAGTAIL_IMAGEGEN["PROVIDERS"], resolved (see conf.py)."""
+
+    alias: str
+    class_path: str
+    model: str
+    api_key: str | None = None
+    base_url: str | None = None
+    timeout: float = 300.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never show the key in tracebacks or logs
+        return f"ProviderConfig(alias={self.alias!r}, class_path={self.class_path!r}, model={self.model!r})"
+
+
+class ImageProvider:
+    """Base class of image providers. Subclasses implement `generate()` and, where supported, `edit()`.
+
+    A provider owns at most one httpx client, built in `build_client()`; pass `transport` to talk to
+    `wagtail_imagegen.testing`'s fake API in process. Use it as a context manager, or call `close()`.
+    """
+
+    name: ClassVar[str] = "base"
+    is_demo: ClassVar[bool] = False
+    requires_api_key: ClassVar[bool] = True
+
+    def __init__(self, config: ProviderConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.config = config
+        self.transport = transport
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    def capabilities(self, model: str | None = None) -> ModelCapabilities:
+        return capabilities_for(model or self.model)
+
+    def run(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
+        """Send `request` and return its images, or raise a ProviderError."""
+        if request.kind == "edit":
+            return self.edit(request, on_partial=on_partial)
+        return self.generate(request, on_partial=on_partial)
+
+    def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
+        raise NotImplementedError(f"{type(self).__name__} must implement generate()")
+
+    def edit(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
+        raise Unsupported(_("This image service cannot edit images."), param="image")
+
+    def close(self) -> None:
+        """Release network resources."""
+
+    def __enter__(self) -> ImageProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
