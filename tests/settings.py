@@ -1,0 +1,123 @@
+"""Settings for the test suite. DATABASE_URL switches to PostgreSQL; REDIS_URL adds the Redis cache/broker."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "tests-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "tests.urls"
+WAGTAIL_SITE_NAME = "wagtail-imagegen tests"
+WAGTAILADMIN_BASE_URL = "http://testserver"
+
+INSTALLED_APPS = [
+    "wagtail_imagegen",
+    "tests.testapp",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_q",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# A file database, so that qcluster processes started by worker tests see the same data.
+DB_FILE = Path(os.environ.get("IMAGEGEN_TEST_DB_DIR", BASE_DIR.parent / "var")) / "test.sqlite3"
+if os.environ.get("DATABASE_URL"):
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DB_FILE,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "TEST": {"NAME": DB_FILE},
+        }
+    }
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"]}}
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR.parent / "var" / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("IMAGEGEN_TEST_MEDIA_ROOT", BASE_DIR.parent / "var" / "media"))
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+WAGTAIL_IMAGEGEN = {
+    "PROVIDERS": {
+        "default": {
+            "CLASS": "wagtail_imagegen.providers.openai.OpenAIImageProvider",
+            "MODEL": "gpt-image-1.5",
+            "API_KEY": "sk-test-secret-key-0123456789",
+            "BASE_URL": "http://127.0.0.1:9/v1",
+            "TIMEOUT": 30,
+        },
+        "demo": {"CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider", "MODEL": "gpt-image-1.5", "TIMEOUT": 30},
+    },
+}
+
+Q_CLUSTER = {
+    "name": "imagegen-tests",
+    "orm": "default",
+    "workers": 1,
+    "queue_limit": 1,
+    "bulk": 1,
+    "timeout": 60,
+    "retry": 240,
+    "ack_failures": True,
+    "max_attempts": 1,
+    "catch_up": False,
+    "poll": 0.2,
+    "save_limit": 100,
+}
+if os.environ.get("REDIS_URL") and os.environ.get("IMAGEGEN_BROKER") == "redis":
+    Q_CLUSTER = {**Q_CLUSTER, "redis": os.environ["REDIS_URL"]}
+    del Q_CLUSTER["orm"]

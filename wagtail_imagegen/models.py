@@ -1,0 +1,258 @@
+"""Generation jobs, their outputs, variants of library images, and bulk batches.
+
+The job row is the source of truth for the worker contract (see tasks.py): a django-q2 message only
+says "look at job X".
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.images import get_image_model_string
+
+IMAGE_MODEL = get_image_model_string()
+
+# IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/).
+IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+TRAINED_ALGORITHMIC_MEDIA = IPTC + "trainedAlgorithmicMedia"
+COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA = IPTC + "compositeWithTrainedAlgorithmicMedia"
+
+
+class GenerationBatch(models.Model):
+    """One bulk request: the same recipe applied to many images, one job per image."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    prompt = models.TextField(_("instruction"))
+    invariants = models.TextField(_("keep unchanged"), blank=True)
+    label = models.SlugField(_("variant label"), max_length=64, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("generation batch")
+        verbose_name_plural = _("generation batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name or self.prompt[:60]
+
+
+class JobQuerySet(models.QuerySet):
+    def active(self) -> JobQuerySet:
+        return self.filter(status__in=GenerationJob.ACTIVE_STATUSES)
+
+    def claimable(self, now) -> JobQuerySet:
+        """Jobs a worker may lease now: active, unleased or lease expired, due, attempts left."""
+        return self.active().filter(
+            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            attempts__lt=models.F("max_attempts"),
+        )
+
+
+class GenerationJob(models.Model):
+    """One call (plus its retries) to an image API, and everything needed to repeat or audit it."""
+
+    class Kind(models.TextChoices):
+        GENERATE = "generate", _("Generate")
+        EDIT = "edit", _("Edit")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class ApiState(models.TextChoices):
+        NOT_CALLED = "not_called", _("Not called")
+        CALLING = "calling", _("Calling")
+        RESPONDED = "responded", _("Responded")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    FINISHED_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    prompt = models.TextField(_("prompt"))
+    invariants = models.TextField(_("keep unchanged"), blank=True)
+    sent_prompt = models.TextField(_("prompt sent"), blank=True, help_text=_("Exactly what the API received."))
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    provider = models.CharField(_("provider"), max_length=64)
+    model = models.CharField(_("model"), max_length=128)
+    mask = models.FileField(_("mask"), upload_to="imagegen/masks/", blank=True)
+    parent_output = models.ForeignKey(
+        "GenerationOutput", null=True, blank=True, on_delete=models.SET_NULL, related_name="refinements",
+        verbose_name=_("refined from"),
+    )
+    # The library image this job's outputs are variants of (carried down a refinement chain).
+    variant_source = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("variant of"),
+    )
+    label = models.SlugField(_("variant label"), max_length=64, blank=True)
+    collection = models.ForeignKey(
+        "wagtailcore.Collection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("collection"),
+    )
+    batch = models.ForeignKey(
+        GenerationBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs",
+        verbose_name=_("batch"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("requested by"),
+    )
+
+    # The worker contract: attempts count claims (so crashes count too), the lease fences workers.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveIntegerField(_("maximum attempts"), default=5)
+    lease_owner = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a wake-up message was last sent; the reconciler re-sends only stale ones.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    api_state = models.CharField(max_length=16, choices=ApiState.choices, default=ApiState.NOT_CALLED)
+    api_calls = models.PositiveIntegerField(_("API calls"), default=0)
+    maybe_charged_twice = models.BooleanField(
+        _("may have been charged twice"), default=False,
+        help_text=_("A worker stopped while the API was working, so the call was made again."),
+    )
+
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    error_detail = models.TextField(_("error detail"), blank=True)
+
+    usage = models.JSONField(_("usage"), null=True, blank=True)
+    estimated_cost = models.DecimalField(_("estimated cost (USD)"), max_digits=12, decimal_places=6, default=0)
+    actual_cost = models.DecimalField(
+        _("actual cost (USD)"), max_digits=12, decimal_places=6, null=True, blank=True
+    )
+    provider_request_id = models.CharField(_("provider request id"), max_length=128, blank=True)
+    response = models.JSONField(_("response"), default=dict, blank=True)
+    partial_image = models.FileField(_("latest preview"), upload_to="imagegen/partials/", blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    api_seconds = models.FloatField(_("API time (s)"), null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("generation job")
+        verbose_name_plural = _("generation jobs")
+        ordering = ["-created_at"]
+        permissions = [("generate_image", _("Can generate and edit images with AI"))]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.prompt[:60]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED_STATUSES
+
+    @property
+    def digital_source_type(self) -> str:
+        if self.kind == self.Kind.EDIT:
+            return COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA
+        return TRAINED_ALGORITHMIC_MEDIA
+
+    def source_images(self) -> list:
+        return [source.image for source in self.sources.select_related("image")]
+
+    @property
+    def cost(self) -> Decimal:
+        return self.actual_cost if self.actual_cost is not None else self.estimated_cost
+
+
+class JobSourceImage(models.Model):
+    """The ordered input images of an edit; the first one takes the mask."""
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="sources")
+    image = models.ForeignKey(IMAGE_MODEL, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["job", "position"], name="imagegen_unique_source_position")]
+
+
+class OutputQuerySet(models.QuerySet):
+    def candidates(self) -> OutputQuerySet:
+        return self.filter(state=GenerationOutput.State.CANDIDATE)
+
+
+class GenerationOutput(models.Model):
+    """One image a job produced: first the provider's bytes in storage, then a native Wagtail Image."""
+
+    class State(models.TextChoices):
+        CANDIDATE = "candidate", _("Candidate")
+        KEPT = "kept", _("Kept")
+        DISCARDED = "discarded", _("Discarded")
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="outputs")
+    index = models.PositiveSmallIntegerField(default=0)
+    image = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="imagegen_outputs"
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CANDIDATE)
+    # The provider's bytes, kept until the Wagtail Image holds them (a retry reuses them).
+    raw_file = models.FileField(upload_to="imagegen/raw/", blank=True, max_length=255)
+    mime_type = models.CharField(max_length=32)
+    sha256 = models.CharField(_("SHA-256 of the returned bytes"), max_length=64)
+    revised_prompt = models.TextField(_("revised prompt"), blank=True)
+    digital_source_type = models.CharField(_("IPTC digital source type"), max_length=128)
+    kept_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kept_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OutputQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("generation output")
+        verbose_name_plural = _("generation outputs")
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="imagegen_unique_output_index")]
+
+    def __str__(self) -> str:
+        return _("Output %(index)s of %(job)s") % {"index": self.index + 1, "job": self.job_id}
+
+
+class ImageVariant(models.Model):
+    """The current variant of a library image for a label, e.g. the "winter" version of a hero image."""
+
+    source = models.ForeignKey(IMAGE_MODEL, on_delete=models.CASCADE, related_name="imagegen_variants")
+    label = models.SlugField(_("label"), max_length=64)
+    image = models.ForeignKey(IMAGE_MODEL, on_delete=models.CASCADE, related_name="imagegen_variant_of")
+    output = models.ForeignKey(
+        GenerationOutput, null=True, blank=True, on_delete=models.SET_NULL, related_name="variants"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("image variant")
+        verbose_name_plural = _("image variants")
+        ordering = ["source", "label"]
+        constraints = [models.UniqueConstraint(fields=["source", "label"], name="imagegen_unique_variant_label")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.label}"

@@ -1,0 +1,289 @@
+"""django-q2 tasks: the only code that calls an image provider.
+
+django-q2 guarantees neither exactly-once nor delivery (see the README's architecture section), so
+the job row is the source of truth and a message only says "look at job X":
+
+1. A job is claimed with one conditional UPDATE (a lease with an owner token); a duplicate delivery
+   finds the lease held and returns.
+2. The API is called outside any transaction. Its bytes and a manifest go to storage before anything
+   else, so a retry after a crash reuses them instead of paying again.
+3. Every later write is fenced by the lease token.
+4. Transient errors re-schedule the job with backoff (never django-q2's own retry); the reconciler
+   (a Schedule every minute) revives jobs whose message was lost or whose worker died.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import conf, outputs, pricing
+from .inputs import build_request
+from .models import GenerationJob
+from .providers.base import PartialImage, ProviderError, ProviderTimeout, Usage, redact
+
+logger = logging.getLogger(__name__)
+
+RUN_JOB = "wagtail_imagegen.tasks.run_job"
+RECONCILE = "wagtail_imagegen.tasks.reconcile"
+SCHEDULE_NAME = "wagtail_imagegen.reconcile"
+Status, ApiState = GenerationJob.Status, GenerationJob.ApiState
+
+
+class LeaseLost(Exception):
+    """Another worker (or a cancellation) took the job over; stop without writing."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Enqueueing
+# ---------------------------------------------------------------------------------------------------
+
+
+def uses_orm_broker() -> bool:
+    from django_q.brokers import get_broker
+    from django_q.brokers.orm import ORM
+
+    return isinstance(get_broker(), ORM)
+
+
+def enqueue(job_id: Any, eta: datetime | None = None) -> None:
+    """Send a wake-up for `job_id`, at `eta` if given (precisely with the ORM broker; else the reconciler)."""
+    from django_q.tasks import async_task
+
+    if eta is None:
+        async_task(RUN_JOB, str(job_id), ack_failure=True)
+    elif uses_orm_broker():
+        async_task(RUN_JOB, str(job_id), ack_failure=True, broker=delayed_orm_broker(eta))
+    else:
+        # The Redis broker cannot delay; the reconciler sends it once next_attempt_at is due.
+        GenerationJob.objects.filter(pk=job_id).update(enqueued_at=None)
+        return
+    GenerationJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
+
+
+def enqueue_on_commit(job_id: Any, eta: datetime | None = None) -> None:
+    transaction.on_commit(lambda: enqueue(job_id, eta))
+
+
+def delayed_orm_broker(eta: datetime) -> Any:
+    """An ORM broker whose message becomes visible at `eta` (django-q2 has no eta of its own)."""
+    from django_q.brokers.orm import ORM
+    from django_q.conf import Conf
+
+    class DelayedORM(ORM):
+        def enqueue(self, task: Any) -> int:
+            return self.get_connection().create(key=self.list_key or Conf.CLUSTER_NAME, payload=task, lock=eta).pk
+
+    return DelayedORM()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The lease
+# ---------------------------------------------------------------------------------------------------
+
+
+def lease_seconds() -> float:
+    """Longer than django-q2 lets a task live, so a live run never outlives its lease."""
+    cluster_timeout = (getattr(settings, "Q_CLUSTER", {}) or {}).get("timeout")
+    return float(cluster_timeout or max(c.timeout for c in map(conf.provider_config, conf.provider_aliases()))) + 60
+
+
+def lease(job_id: Any) -> str | None:
+    """Claim the job with one conditional UPDATE; the owner token, or None if it is not ours to run."""
+    token, now = uuid.uuid4().hex, timezone.now()
+    claimed = GenerationJob.objects.filter(pk=job_id).claimable(now).update(
+        status=Status.RUNNING, lease_owner=token, lease_expires_at=now + timedelta(seconds=lease_seconds()),
+        attempts=F("attempts") + 1, next_attempt_at=None,
+    )
+    return token if claimed else None
+
+
+def fenced(job: GenerationJob, token: str, **changes: Any) -> None:
+    """Write to the job only while we hold its lease."""
+    if not GenerationJob.objects.filter(pk=job.pk, lease_owner=token).update(**changes):
+        raise LeaseLost(job.pk)
+    for field, value in changes.items():
+        setattr(job, field, value)
+
+
+def release(**changes: Any) -> dict[str, Any]:
+    return {"lease_owner": "", "lease_expires_at": None, **changes}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The task
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_job(job_id: str) -> str:
+    """Run one job to its end or its next retry. Safe to call any number of times, concurrently."""
+    token = lease(job_id)
+    if token is None:
+        return "skipped"
+    job = GenerationJob.objects.select_related("requested_by").get(pk=job_id)
+    try:
+        execute(job, token)
+    except LeaseLost:
+        logger.warning("imagegen job %s: lease lost, another worker or a cancellation took over", job_id)
+        return "lease-lost"
+    except ProviderError as exc:
+        return handle_provider_error(job, token, exc)
+    except ValidationError as exc:
+        return fail(job, token, "rejected_output", " ".join(exc.messages))
+    except Exception as exc:
+        logger.exception("imagegen job %s: unexpected error", job_id)
+        return retry_or_fail(job, token, "internal_error", _("An unexpected error stopped the job."),
+                             detail=redact(repr(exc), *api_keys()))
+    return job.status
+
+
+def execute(job: GenerationJob, token: str) -> None:
+    if job.started_at is None:
+        fenced(job, token, started_at=timezone.now())
+    manifest = outputs.load_manifest(job)
+    if manifest is None:
+        manifest = call_api(job, token)
+    record_response(job, token, manifest)
+    job.refresh_from_db(fields=["status"])
+    if job.status == Status.CANCELLED:
+        fenced(job, token, **release())
+        return
+    for output in job.outputs.order_by("index"):
+        outputs.save_as_image(output)
+        outputs.discard_raw(output)
+    finish(job, token)
+
+
+def call_api(job: GenerationJob, token: str) -> dict[str, Any]:
+    """Call the provider once; store its bytes before anything else. Returns the stored manifest."""
+    # A previous attempt that died mid-call may have been charged: say so if we call again.
+    fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
+           maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
+    request = build_request(job)
+    started = time.monotonic()
+    with conf.get_provider(job.provider) as provider:
+        result = provider.run(request, on_partial=lambda partial: store_partial(job, token, partial))
+    job.api_seconds = time.monotonic() - started
+    return outputs.store_result(job, result)
+
+
+def store_partial(job: GenerationJob, token: str, partial: PartialImage) -> None:
+    """Keep the latest streamed preview on the job, for the editor's progress view."""
+    extension = outputs.EXTENSIONS.get(partial.mime_type, "png")
+    name = outputs.write_file(f"imagegen/partials/{job.pk}.{extension}", partial.data)
+    fenced(job, token, partial_image=name)
+
+
+@transaction.atomic
+def record_response(job: GenerationJob, token: str, manifest: dict[str, Any]) -> None:
+    usage = outputs.manifest_usage(manifest)
+    fenced(
+        job, token, api_state=ApiState.RESPONDED, usage=usage.as_dict() if usage else None,
+        actual_cost=pricing.cost_of(usage or Usage(), job.model) if usage else job.estimated_cost,
+        provider_request_id=manifest["request_id"], response=manifest["response"],
+        api_seconds=job.api_seconds, error_code="", error_message="", error_detail="",
+    )
+    outputs.create_outputs(job, manifest)
+
+
+def finish(job: GenerationJob, token: str) -> None:
+    partial = job.partial_image.name
+    fenced(job, token, **release(status=Status.SUCCEEDED, finished_at=timezone.now(), partial_image=""))
+    if partial:
+        default_storage.delete(partial)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Failure and retry
+# ---------------------------------------------------------------------------------------------------
+
+
+def api_keys() -> list[str]:
+    return [conf.provider_config(alias).api_key or "" for alias in conf.provider_aliases()]
+
+
+def handle_provider_error(job: GenerationJob, token: str, exc: ProviderError) -> str:
+    detail = redact(exc.detail or "", *api_keys())
+    # Only a timeout leaves the charge unknown; any answer from the API means the call is settled.
+    if not isinstance(exc, ProviderTimeout):
+        job.api_state = ApiState.NOT_CALLED
+    if exc.retryable:
+        return retry_or_fail(job, token, exc.code, exc.message, detail=detail,
+                             retry_after=getattr(exc, "retry_after", None))
+    return fail(job, token, exc.code, exc.message, detail=detail)
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter, never sooner than the API asked."""
+    base, cap = conf.setting("RETRY_BASE_DELAY"), conf.setting("RETRY_MAX_DELAY")
+    delay = min(cap, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
+    return max(delay, retry_after or 0)
+
+
+def retry_or_fail(job: GenerationJob, token: str, code: str, message: str, *, detail: str = "",
+                  retry_after: float | None = None) -> str:
+    if job.attempts >= job.max_attempts:
+        return fail(job, token, code, message, detail=detail)
+    eta = timezone.now() + timedelta(seconds=backoff(job.attempts, retry_after))
+    with transaction.atomic():
+        fenced(job, token, **release(status=Status.QUEUED, next_attempt_at=eta, api_state=job.api_state,
+                                     error_code=code, error_message=message, error_detail=detail))
+        enqueue_on_commit(job.pk, eta)
+    return "retry"
+
+
+def fail(job: GenerationJob, token: str, code: str, message: str, *, detail: str = "") -> str:
+    fenced(job, token, **release(status=Status.FAILED, finished_at=timezone.now(), api_state=job.api_state,
+                                 error_code=code, error_message=message, error_detail=detail))
+    return Status.FAILED
+
+
+# ---------------------------------------------------------------------------------------------------
+# The reconciler
+# ---------------------------------------------------------------------------------------------------
+
+
+def stale_after() -> timedelta:
+    """How long a wake-up may wait in the queue before the reconciler sends another one."""
+    return timedelta(seconds=lease_seconds())
+
+
+def reconcile() -> dict[str, int]:
+    """Fail jobs out of attempts, and wake jobs that are due but have no live message or lease."""
+    now = timezone.now()
+    idle = GenerationJob.objects.active().exclude(lease_expires_at__gt=now)
+    exhausted = idle.filter(attempts__gte=F("max_attempts")).update(
+        status=Status.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
+        error_code="attempts_exhausted",
+        error_message=_("The job was stopped after too many attempts. Try again later."),
+    )
+    due = list(
+        GenerationJob.objects.claimable(now)
+        .exclude(status=Status.QUEUED, enqueued_at__gte=now - stale_after())
+        .values_list("pk", flat=True)
+    )
+    for job_id in due:
+        enqueue(job_id)
+    return {"failed": exhausted, "enqueued": len(due)}
+
+
+def ensure_schedule(**kwargs: Any) -> None:
+    """Create the every-minute reconciler schedule once (called after migrate)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name=SCHEDULE_NAME,
+        defaults={"func": RECONCILE, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+    )
