@@ -190,6 +190,9 @@ class JobSourceImage(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["job", "position"], name="imagegen_unique_source_position")]
 
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.position}"
+
 
 class OutputQuerySet(models.QuerySet):
     def candidates(self) -> OutputQuerySet:

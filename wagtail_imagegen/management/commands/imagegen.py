@@ -1,0 +1,231 @@
+"""`manage.py imagegen`: generate, edit and refine images from scripts, and look after jobs.
+
+Every subcommand goes through jobs.py, like the admin; only the workers (or --sync) call the API.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from argparse import ArgumentParser
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from wagtail.images import get_image_model
+from wagtail.models import ReferenceIndex
+
+from wagtail_imagegen import jobs, tasks
+from wagtail_imagegen.models import GenerationJob, GenerationOutput, JobSourceImage
+from wagtail_imagegen.serializers import job_as_dict
+
+OPTION_NAMES = {"n": "n", "size": "size", "quality": "quality", "background": "background",
+                "format": "output_format", "compression": "output_compression", "fidelity": "input_fidelity"}
+
+
+def add_image_options(parser: ArgumentParser) -> None:
+    parser.add_argument("--n", type=int, help="How many candidates (1-10).")
+    parser.add_argument("--size", help="auto, 1024x1024, 1536x1024, 1024x1536 (gpt-image-2: any WxH).")
+    parser.add_argument("--quality", choices=["low", "medium", "high", "auto"])
+    parser.add_argument("--background", choices=["auto", "opaque", "transparent"])
+    parser.add_argument("--format", choices=["png", "jpeg", "webp"])
+    parser.add_argument("--compression", type=int, help="0-100, for jpeg and webp.")
+    parser.add_argument("--user", help="Act as this user (permissions and ownership).")
+    parser.add_argument("--provider", help="A provider alias from WAGTAIL_IMAGEGEN['PROVIDERS'].")
+    wait = parser.add_mutually_exclusive_group()
+    wait.add_argument("--wait", action="store_true", help="Wait for a worker to finish the job.")
+    wait.add_argument("--sync", action="store_true", help="Run the job in this process.")
+    parser.add_argument("--timeout", type=float, default=900, help="Seconds --wait waits (default 900).")
+    parser.add_argument("--json", action="store_true", help="Print the job as JSON.")
+
+
+def add_edit_options(parser: ArgumentParser) -> None:
+    parser.add_argument("--prompt", required=True, help="The instruction.")
+    parser.add_argument("--invariants", help="What must stay unchanged; repeated in every refinement.")
+    parser.add_argument("--fidelity", choices=["high", "low"], help="Input fidelity (faces, logos).")
+    add_image_options(parser)
+
+
+class Command(BaseCommand):
+    help = "Generate and edit images with AI, and manage generation jobs."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        commands = parser.add_subparsers(dest="action", required=True)
+        generate = commands.add_parser("generate", help="Generate new images from a prompt.")
+        generate.add_argument("prompt")
+        generate.add_argument("--collection", help="Collection name or id for the new images.")
+        add_image_options(generate)
+        edit = commands.add_parser("edit", help="Edit one or more library images (the first takes the mask).")
+        edit.add_argument("image_ids", nargs="+", type=int, metavar="IMAGE_ID")
+        edit.add_argument("--mask", type=Path, help="A PNG with alpha, the first image's size.")
+        edit.add_argument("--label", default="", help="Variant label, e.g. winter.")
+        add_edit_options(edit)
+        refine = commands.add_parser("refine", help="Edit a candidate again, keeping its invariants.")
+        refine.add_argument("output_id", type=int, metavar="OUTPUT_ID")
+        add_edit_options(refine)
+        status = commands.add_parser("status", help="Show a job.")
+        status.add_argument("job_id")
+        status.add_argument("--json", action="store_true")
+        keep = commands.add_parser("keep", help="Keep a candidate (with --label: make it the current variant).")
+        keep.add_argument("output_id", type=int)
+        keep.add_argument("--label")
+        discard = commands.add_parser("discard", help="Discard a candidate.")
+        discard.add_argument("output_id", type=int)
+        commands.add_parser("recover", help="Re-enqueue stuck jobs and fail those out of attempts.")
+        purge = commands.add_parser("purge", help="Delete discarded and never-kept candidates nobody uses.")
+        purge.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+        purge.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        try:
+            getattr(self, f"handle_{action}")(options)
+        except ValidationError as exc:
+            raise CommandError(validation_text(exc)) from exc
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from exc
+
+    # --- submitting --------------------------------------------------------------------------------
+
+    def handle_generate(self, options: dict[str, Any]) -> None:
+        job = jobs.submit_generation(options["prompt"], user=get_user(options["user"]),
+                                     provider=options["provider"], collection=options["collection"],
+                                     **image_options(options))
+        self.follow(job, options)
+
+    def handle_edit(self, options: dict[str, Any]) -> None:
+        images = load_images(options["image_ids"])
+        mask = options["mask"].read_bytes() if options["mask"] else None
+        job = jobs.submit_edit(images, options["prompt"], mask=mask, user=get_user(options["user"]),
+                               provider=options["provider"], label=options["label"],
+                               invariants=options["invariants"] or "", **image_options(options))
+        self.follow(job, options)
+
+    def handle_refine(self, options: dict[str, Any]) -> None:
+        job = jobs.refine(get_output(options["output_id"]), options["prompt"], user=get_user(options["user"]),
+                          invariants=options["invariants"], **image_options(options))
+        self.follow(job, options)
+
+    def follow(self, job: GenerationJob, options: dict[str, Any]) -> None:
+        """Run or wait for the job as asked, then report it; a failed job exits non-zero."""
+        if options["sync"]:
+            run_here(job)
+        elif options["wait"]:
+            wait_for(job, options["timeout"])
+        self.report(reload(job), as_json=options["json"])
+
+    # --- looking after jobs ------------------------------------------------------------------------
+
+    def handle_status(self, options: dict[str, Any]) -> None:
+        try:
+            job = GenerationJob.objects.get(pk=options["job_id"])
+        except (GenerationJob.DoesNotExist, ValidationError, ValueError) as exc:
+            raise CommandError(f"No job {options['job_id']}.") from exc
+        self.report(job, as_json=options["json"])
+
+    def handle_keep(self, options: dict[str, Any]) -> None:
+        output = jobs.keep(get_output(options["output_id"]), label=options["label"])
+        self.stdout.write(f"Kept output {output.pk} (image {output.image_id}).")
+
+    def handle_discard(self, options: dict[str, Any]) -> None:
+        output = jobs.discard(get_output(options["output_id"]))
+        self.stdout.write(f"Discarded output {output.pk}.")
+
+    def handle_recover(self, options: dict[str, Any]) -> None:
+        counts = tasks.reconcile()
+        self.stdout.write(f"Re-enqueued {counts['enqueued']} job(s); failed {counts['failed']} out of attempts.")
+
+    def handle_purge(self, options: dict[str, Any]) -> None:
+        cutoff = timezone.now() - timedelta(days=options["older_than"])
+        purged = 0
+        for output in purgeable_outputs(cutoff):
+            purged += 1
+            if not options["dry_run"]:
+                output.image.delete()  # the output row stays, for the lineage and the cost report
+        verb = "Would delete" if options["dry_run"] else "Deleted"
+        self.stdout.write(f"{verb} {purged} unused candidate image(s).")
+
+    def report(self, job: GenerationJob, *, as_json: bool) -> None:
+        data = job_as_dict(job)
+        if as_json:
+            self.stdout.write(json.dumps(data, indent=2))
+        else:
+            self.stdout.write(f"Job {data['job']}: {data['status']} (cost ${data['cost_usd']})")
+            for output in data["outputs"]:
+                self.stdout.write(f"  output {output['id']}: image {output['image_id']} {output['url'] or ''}")
+        if job.status == GenerationJob.Status.FAILED:
+            raise CommandError(job.error_message, returncode=1)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def image_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {name: options[key] for key, name in OPTION_NAMES.items() if options.get(key) is not None}
+
+
+def validation_text(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+def get_user(username: str | None) -> Any:
+    if username is None:
+        return None
+    try:
+        return get_user_model().objects.get_by_natural_key(username)
+    except get_user_model().DoesNotExist as exc:
+        raise CommandError(f"No user {username!r}.") from exc
+
+
+def load_images(ids: list[int]) -> list[Any]:
+    found = get_image_model().objects.in_bulk(ids)
+    missing = [str(pk) for pk in ids if pk not in found]
+    if missing:
+        raise CommandError(f"No image with id {', '.join(missing)}.")
+    return [found[pk] for pk in ids]
+
+
+def get_output(output_id: int) -> GenerationOutput:
+    try:
+        return GenerationOutput.objects.select_related("job", "image").get(pk=output_id)
+    except GenerationOutput.DoesNotExist as exc:
+        raise CommandError(f"No output {output_id}.") from exc
+
+
+def reload(job: GenerationJob) -> GenerationJob:
+    job.refresh_from_db()
+    return job
+
+
+def run_here(job: GenerationJob) -> None:
+    """Run the job in this process, its retries included (after their backoff)."""
+    while not reload(job).is_finished:
+        if job.next_attempt_at:
+            time.sleep(max(0.0, (job.next_attempt_at - timezone.now()).total_seconds()))
+        if tasks.run_job(str(job.pk)) == "skipped":
+            time.sleep(0.5)  # a worker holds the lease; let it finish
+
+
+def wait_for(job: GenerationJob, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not reload(job).is_finished:
+        if time.monotonic() > deadline:
+            raise CommandError(f"Job {job.pk} is still {job.status} after {timeout:.0f} s; is a qcluster running?")
+        time.sleep(0.5)
+
+
+def purgeable_outputs(cutoff: Any) -> list[GenerationOutput]:
+    """Discarded or never-kept candidates of finished jobs older than `cutoff` that nothing references."""
+    candidates = (
+        GenerationOutput.objects.filter(job__finished_at__lt=cutoff, image__isnull=False)
+        .exclude(state=GenerationOutput.State.KEPT)
+        .exclude(variants__isnull=False)
+        .exclude(image__in=JobSourceImage.objects.values("image"))  # part of a refinement chain
+        .select_related("image")
+    )
+    return [output for output in candidates if not ReferenceIndex.get_references_to(output.image).exists()]
