@@ -1,0 +1,101 @@
+"""Shared fixtures: real images made in the test, the fake image API on 127.0.0.1, media in a temp dir."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
+from wagtail.models import Collection
+
+FAKE_KEY = "sk-test-secret-key-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Any) -> Any:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def fake_api() -> Any:
+    from wagtail_imagegen.testing import FakeImageAPI
+
+    return FakeImageAPI(api_key=FAKE_KEY)
+
+
+@pytest.fixture
+def served_fake_api(fake_api: Any) -> Iterator[Any]:
+    from wagtail_imagegen.testing import serve_fake_api
+
+    with serve_fake_api(fake_api) as served:
+        yield served
+
+
+@pytest.fixture
+def use_fake_api(settings: Any, served_fake_api: Any) -> Any:
+    """Point the default provider at the fake API served on 127.0.0.1."""
+    providers = dict(settings.WAGTAIL_IMAGEGEN["PROVIDERS"])
+    providers["default"] = {**providers["default"], "BASE_URL": served_fake_api.base_url, "API_KEY": FAKE_KEY}
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": providers,
+                                 "RETRY_BASE_DELAY": 1, "RETRY_MAX_DELAY": 2}
+    return served_fake_api
+
+
+def image_bytes(width: int, height: int, fmt: str = "PNG", color: tuple[int, ...] = (200, 80, 40)) -> bytes:
+    buffer = io.BytesIO()
+    mode = "RGBA" if len(color) == 4 else "RGB"
+    picture = PILImage.new(mode, (width, height), color)
+    picture.paste((20, 120, 220) + color[3:], (width // 4, height // 4, width // 2, height // 2))
+    picture.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def mask_bytes(width: int, height: int, hole: tuple[int, int, int, int] | None = None) -> bytes:
+    """A PNG mask: opaque everywhere but a fully transparent `hole` (where the API should edit)."""
+    mask = PILImage.new("RGBA", (width, height), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), hole or (0, 0, width // 2, height // 2))
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_image(db: Any) -> Callable[..., Any]:
+    """Create a Wagtail image from real bytes, the way an upload would."""
+
+    def make(title: str = "Source", width: int = 640, height: int = 480, fmt: str = "PNG",
+             collection: Collection | None = None, **fields: Any) -> Any:
+        data = image_bytes(width, height, fmt)
+        extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}[fmt]
+        image = get_image_model()(
+            title=title, file=SimpleUploadedFile(f"{title.lower()}.{extension}", data),
+            collection=collection or Collection.get_first_root_node(), **fields,
+        )
+        image._set_image_file_metadata()
+        image.save()
+        return image
+
+    return make
+
+
+@pytest.fixture
+def editor(db: Any, django_user_model: Any) -> Any:
+    """A non-superuser editor allowed to generate, and to add/choose images in the "Editorial" collection only."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupCollectionPermission
+
+    user = django_user_model.objects.create_user("editor", password="password")  # noqa: S106
+    group = Group.objects.create(name="AI editors")
+    group.permissions.add(Permission.objects.get(codename="generate_image"),
+                          Permission.objects.get(codename="access_admin"))
+    editorial = Collection.get_first_root_node().add_child(name="Editorial")
+    for codename in ("add_image", "choose_image"):
+        GroupCollectionPermission.objects.create(group=group, collection=editorial,
+                                                 permission=Permission.objects.get(codename=codename))
+    user.groups.add(group)
+    return user
