@@ -97,7 +97,8 @@ WAGTAIL_IMAGEGEN = {
             "CLASS": "wagtail_imagegen.providers.openai.OpenAIImageProvider",
             "MODEL": "gpt-image-1.5",
             "API_KEY": "sk-test-secret-key-0123456789",
-            "BASE_URL": "http://127.0.0.1:9/v1",
+            # Worker-process tests point this at the fake API they serve.
+            "BASE_URL": os.environ.get("IMAGEGEN_TEST_BASE_URL", "http://127.0.0.1:9/v1"),
             "TIMEOUT": 30,
         },
         "demo": {"CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider", "MODEL": "gpt-image-1.5", "TIMEOUT": 30},
@@ -111,7 +112,7 @@ Q_CLUSTER = {
     "queue_limit": 1,
     "bulk": 1,
     "timeout": 60,
-    "retry": 240,
+    "retry": 600,
     "ack_failures": True,
     "max_attempts": 1,
     "catch_up": False,

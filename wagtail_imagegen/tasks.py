@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from . import conf, outputs, pricing
 from .inputs import build_request
 from .models import GenerationJob
-from .providers.base import PartialImage, ProviderError, ProviderTimeout, Usage, redact
+from .providers.base import PartialImage, ProviderError, Usage, redact
 
 logger = logging.getLogger(__name__)
 
@@ -216,8 +216,9 @@ def api_keys() -> list[str]:
 
 def handle_provider_error(job: GenerationJob, token: str, exc: ProviderError) -> str:
     detail = redact(exc.detail or "", *api_keys())
-    # Only a timeout leaves the charge unknown; any answer from the API means the call is settled.
-    if not isinstance(exc, ProviderTimeout):
+    # An error answer settles the call; a timeout, a dropped connection or a garbled 200 may have been billed,
+    # so the next call is marked as a possible double charge.
+    if not exc.may_have_charged:
         job.api_state = ApiState.NOT_CALLED
     if exc.retryable:
         return retry_or_fail(job, token, exc.code, exc.message, detail=detail,

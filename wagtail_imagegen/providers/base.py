@@ -211,7 +211,9 @@ class ProviderError(Exception):
     """A call to the image API failed. `message` is for editors; `detail` is the API's own words."""
 
     code: ClassVar[str] = "provider_error"
-    retryable: ClassVar[bool] = False
+    retryable: bool = False
+    # True when the API may have done (and billed) the work although we got no usable answer.
+    may_have_charged: bool = False
     default_message: ClassVar[str] = _("The image service could not complete the request.")
 
     def __init__(
@@ -221,7 +223,13 @@ class ProviderError(Exception):
         detail: str = "",
         status: int | None = None,
         request_id: str | None = None,
+        retryable: bool | None = None,
+        may_have_charged: bool | None = None,
     ) -> None:
+        if retryable is not None:
+            self.retryable = retryable
+        if may_have_charged is not None:
+            self.may_have_charged = may_have_charged
         self.message = str(message or self.default_message)
         self.detail = detail
         self.status = status
@@ -326,18 +334,15 @@ class ProviderUnavailable(ProviderError):
 class ProviderTimeout(ProviderError):
     code = "timeout"
     retryable = True
+    may_have_charged = True
     default_message = _("The image service took too long to answer. The job will be retried.")
 
 
 class BadResponse(ProviderError):
-    """The API answered with something that is not a usable image response."""
+    """The API answered with something that is not a usable image response (a garbled 200 is retryable)."""
 
     code = "bad_response"
     default_message = _("The image service sent back a response that could not be read.")
-
-    def __init__(self, message: str | None = None, *, retryable: bool = False, **kwargs: Any) -> None:
-        self.retryable = retryable  # type: ignore[misc]  # per instance: a garbled 200 is worth a retry
-        super().__init__(message, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,280 @@
+"""The OpenAI Images API over httpx: OpenAI itself, CometAPI and other compatible gateways, and Azure.
+
+Generations are JSON, edits are multipart (the form every gateway documents). Failures are translated
+in openai_errors.py, answers are read in openai_results.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from .base import (
+    ImageProvider,
+    ImageRequest,
+    ImageResult,
+    InputImage,
+    ModelCapabilities,
+    PartialCallback,
+    ProviderConfig,
+    ProviderError,
+    redact,
+)
+from .openai_errors import (
+    error_from_exception,
+    error_from_payload,
+    error_from_response,
+    json_body,
+    unreadable,
+)
+from .openai_results import result_from_body, result_from_events
+from .sse import DeadlineExceeded, iter_events, within_deadline
+from .validation import request_problem
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+CONNECT_TIMEOUT = 10.0
+# OPTIONS keys that scope the calls to an OpenAI organization or project.
+SCOPE_HEADERS = {"OpenAI-Organization": "ORGANIZATION", "OpenAI-Project": "PROJECT"}
+USER_AGENT = f"wagtail-imagegen/{__version__} (+https://github.com/wagtail-imagegen/wagtail-imagegen)"
+Fields = dict[str, Any]
+FileParts = list[tuple[str, tuple[str, bytes, str]]]
+
+
+class OpenAIImageProvider(ImageProvider):
+    """GPT Image models through the OpenAI Images API or any gateway that speaks it.
+
+    OPTIONS: ORGANIZATION and PROJECT become the `OpenAI-Organization` / `OpenAI-Project` headers.
+    """
+
+    name = "openai"
+
+    def __init__(self, config: ProviderConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(config, transport=transport)
+        self._client: httpx.Client | None = None
+
+    # -- the HTTP client ------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = self.build_client()
+        return self._client
+
+    def build_client(self) -> httpx.Client:
+        """The one httpx client of this provider; override to add proxies, certificates, event hooks."""
+        return httpx.Client(
+            base_url=self.config.base_url or DEFAULT_BASE_URL,
+            headers=self.headers(),
+            timeout=httpx.Timeout(self.config.timeout, connect=CONNECT_TIMEOUT),
+            follow_redirects=False,  # a redirect means a wrong BASE_URL; following it would hide that
+            transport=self.transport,
+        )
+
+    def headers(self) -> dict[str, str]:
+        headers = {"User-Agent": USER_AGENT, **self.auth_headers()}
+        for header, option in SCOPE_HEADERS.items():
+            if self.config.options.get(option):
+                headers[header] = str(self.config.options[option])
+        return headers
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
+
+    def query_params(self) -> dict[str, str]:
+        """Query parameters every API call carries (Azure's api-version)."""
+        return {}
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- the calls ------------------------------------------------------------------------------------
+
+    def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
+        self.check(request)
+        return self.call("images/generations", request, generation_fields(request), on_partial=on_partial)
+
+    def edit(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
+        self.check(request)
+        fields = edit_fields(request, self.capabilities(request.model))
+        return self.call("images/edits", request, fields, files=edit_files(request), on_partial=on_partial)
+
+    def check(self, request: ImageRequest) -> None:
+        """Refuse, before any call, what this service or model cannot do at all."""
+        problem = request_problem(request, self.capabilities(request.model))
+        if problem is not None:
+            raise problem
+
+    def call(
+        self,
+        path: str,
+        request: ImageRequest,
+        fields: Fields,
+        *,
+        files: FileParts | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> ImageResult:
+        deadline = time.monotonic() + self.config.timeout
+        content = {"json": fields} if files is None else {"data": form_values(fields), "files": files}
+        with self.translated_errors(), self.client.stream(
+            "POST", path, params=self.query_params(), **content
+        ) as response:
+            if not response.is_success:
+                response.read()
+                raise error_from_response(response, api_key=self.config.api_key, sent=fields)
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                return self.read_stream(response, request, fields, deadline, on_partial)
+            response.read()
+            return self.read_body(response, request, fields)
+
+    @contextmanager
+    def translated_errors(self) -> Iterator[None]:
+        """Failures below HTTP (timeouts, refused or dropped connections) become ProviderErrors."""
+        try:
+            yield
+        except (httpx.TransportError, DeadlineExceeded) as exc:
+            raise error_from_exception(exc, self.config.api_key) from exc
+
+    # -- reading answers ------------------------------------------------------------------------------
+
+    def read_body(self, response: httpx.Response, request: ImageRequest, fields: Fields) -> ImageResult:
+        body = json_body(response, self.config.api_key)
+        if isinstance(body, dict) and body.get("error"):  # Azure's legacy content filter answers 200
+            raise self.payload_error(body["error"], response, fields)
+        return result_from_body(
+            body, output_format=request.output_format, fetch=self.download,
+            request_id=response.headers.get("x-request-id"),
+        )
+
+    def read_stream(
+        self, response: httpx.Response, request: ImageRequest, fields: Fields, deadline: float,
+        on_partial: PartialCallback | None,
+    ) -> ImageResult:
+        events = self.stream_payloads(response, fields, deadline)
+        return result_from_events(
+            events, output_format=request.output_format, on_partial=on_partial,
+            request_id=response.headers.get("x-request-id"),
+        )
+
+    def stream_payloads(
+        self, response: httpx.Response, fields: Fields, deadline: float
+    ) -> Iterator[dict[str, Any]]:
+        """The JSON objects of a stream, up to `[DONE]` or its end; an `error` object raises."""
+        for event in iter_events(within_deadline(response.iter_lines(), deadline)):
+            if event.data.strip() == "[DONE]":
+                return
+            try:
+                payload = json.loads(event.data)
+            except ValueError as exc:
+                raise unreadable(f"a stream event is not JSON ({exc})", self.config.api_key) from exc
+            if not isinstance(payload, dict):
+                raise unreadable("a stream event is not a JSON object")
+            if payload.get("error"):
+                raise self.payload_error(payload["error"], response, fields)
+            yield payload
+
+    def payload_error(self, error: Any, response: httpx.Response, fields: Fields) -> ProviderError:
+        return error_from_payload(error, response.headers, api_key=self.config.api_key, sent=fields)
+
+    def download(self, url: str) -> bytes:
+        """Fetch a `url` output at once (they expire), never handing the API key to another host."""
+        target = httpx.URL(url)
+        if not target.is_absolute_url:
+            raise unreadable(f"the image URL {url!r} is not absolute", self.config.api_key)
+        request = self.client.build_request("GET", target)
+        if origin(target) != origin(self.client.base_url):
+            for name in self.auth_headers():
+                request.headers.pop(name, None)
+        response = self.client.send(request)
+        if not response.is_success:
+            detail = f"downloading the image answered HTTP {response.status_code}"
+            raise unreadable(redact(detail, self.config.api_key))
+        return response.content
+
+
+class AzureOpenAIImageProvider(OpenAIImageProvider):
+    """Azure OpenAI: the v1 API (BASE_URL https://RES.openai.azure.com/openai/v1, MODEL = deployment name)
+    or a deployment URL (BASE_URL .../openai/deployments/DEP) with OPTIONS["API_VERSION"].
+    """
+
+    name = "azure"
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"api-key": self.config.api_key} if self.config.api_key else {}
+
+    def query_params(self) -> dict[str, str]:
+        version = self.config.options.get("API_VERSION")
+        return {"api-version": str(version)} if version else {}
+
+    def capabilities(self, model: str | None = None) -> ModelCapabilities:
+        capabilities = super().capabilities(model)
+        return replace(capabilities, formats=capabilities.formats - {"webp"})  # Azure: PNG and JPEG only
+
+
+# -- request bodies -----------------------------------------------------------------------------------------
+
+
+def common_fields(request: ImageRequest) -> Fields:
+    """Fields both endpoints take; never `response_format` or `style`, which GPT image models reject."""
+    fields: Fields = {
+        "model": request.model,  # always: a missing model falls back to dall-e-2 on some endpoints
+        "prompt": request.prompt,
+        "n": request.n,
+        "size": request.size,
+        "quality": request.quality,
+        "background": request.background,
+        "output_format": request.output_format,
+        "user": request.user,
+    }
+    if request.output_format != "png":  # compression is for jpeg and webp only
+        fields["output_compression"] = request.output_compression
+    if request.partial_images > 0:
+        fields.update(stream=True, partial_images=request.partial_images)
+    return fields
+
+
+def generation_fields(request: ImageRequest) -> Fields:
+    return without_none({**common_fields(request), "moderation": request.moderation})
+
+
+def edit_fields(request: ImageRequest, capabilities: ModelCapabilities) -> Fields:
+    """The multipart schema has no `moderation`; `input_fidelity` only where the model takes it."""
+    fidelity = request.input_fidelity if capabilities.input_fidelity else None
+    return without_none({**common_fields(request), "input_fidelity": fidelity})
+
+
+def edit_files(request: ImageRequest) -> FileParts:
+    """One source image is the part `image`; several are repeated `image[]` parts, as the SDK sends them."""
+    name = "image" if len(request.images) == 1 else "image[]"
+    parts = [(name, file_part(image)) for image in request.images]
+    if request.mask is not None:
+        parts.append(("mask", file_part(request.mask)))
+    return parts
+
+
+def file_part(image: InputImage) -> tuple[str, bytes, str]:
+    return (image.name, image.data, image.mime_type)
+
+
+def form_values(fields: Fields) -> dict[str, str]:
+    """Form fields as the SDK stringifies them: booleans as "true"/"false", numbers via str()."""
+    return {
+        name: str(value).lower() if isinstance(value, bool) else str(value)
+        for name, value in fields.items()
+    }
+
+
+def without_none(fields: Fields) -> Fields:
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
