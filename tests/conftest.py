@@ -99,3 +99,14 @@ def editor(db: Any, django_user_model: Any) -> Any:
                                                  permission=Permission.objects.get(codename=codename))
     user.groups.add(group)
     return user
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Remove this run's SQLite files (a worker process may recreate one after Django drops it)."""
+    import os
+    from pathlib import Path
+
+    database = os.environ.get("IMAGEGEN_TEST_DB")
+    if database and "DATABASE_URL" not in os.environ:
+        for suffix in ("", "-shm", "-wal", "-journal"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)

@@ -60,8 +60,11 @@ TEMPLATES = [
     }
 ]
 
-# A file database, so that qcluster processes started by worker tests see the same data.
-DB_FILE = Path(os.environ.get("IMAGEGEN_TEST_DB_DIR", BASE_DIR.parent / "var")) / "test.sqlite3"
+# A file database, so that qcluster processes started by worker tests see the same data; one per test run
+# (the workers inherit the name through the environment), so concurrent runs never share one.
+os.environ.setdefault("IMAGEGEN_TEST_DB", str(BASE_DIR.parent / "var" / f"test-{os.getpid()}.sqlite3"))
+DB_FILE = Path(os.environ["IMAGEGEN_TEST_DB"])
+DB_FILE.parent.mkdir(exist_ok=True)
 if os.environ.get("DATABASE_URL"):
     import dj_database_url
 

@@ -12,7 +12,7 @@ from wagtail_imagegen.models import GenerationJob
 
 from .workers import kill_group, qcluster, wait_until, worker_environment
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 Status = GenerationJob.Status
 
 
