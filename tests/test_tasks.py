@@ -279,3 +279,13 @@ def test_refining_an_output_edits_that_image(fake_api, make_image):
     assert sent.form["prompt"] == ["More snow\n\nKeep unchanged: the house"]
     kept = jobs.keep(second.outputs.get())
     assert source.imagegen_variants.get(label="winter").image == kept.image
+
+
+def test_every_image_foreign_key_follows_the_configured_image_model():
+    from wagtail.images import get_image_model
+
+    from wagtail_imagegen.models import ImageVariant, JobSourceImage
+
+    for model, field in [(GenerationOutput, "image"), (GenerationJob, "variant_source"), (JobSourceImage, "image"),
+                         (ImageVariant, "source"), (ImageVariant, "image")]:
+        assert model._meta.get_field(field).related_model is get_image_model()
