@@ -1,10 +1,11 @@
+"""System checks name the settings key at fault and say how to fix it."""
+
 from django.core import checks
-from django.test import override_settings
 
 
-def ids(messages):
-    return [message.id for message in messages]
+def imagegen_messages() -> list[checks.CheckMessage]:
+    return [m for m in checks.run_checks() if m.id and m.id.startswith("wagtail_imagegen")]
 
 
-def test_default_test_settings_pass_the_checks():
-    assert [m for m in checks.run_checks() if m.id and m.id.startswith("wagtail_imagegen")] == []
+def test_the_test_settings_pass_the_checks():
+    assert imagegen_messages() == []

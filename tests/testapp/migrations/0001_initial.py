@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
-        ('wagtailcore', '0098_apitoken'),
+        ('wagtailcore', '0025_collection_initial_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

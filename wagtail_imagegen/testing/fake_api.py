@@ -1,0 +1,256 @@
+"""A faithful fake of OpenAI's Images API (and its Azure and gateway variants) as a plain WSGI app.
+
+Use it in process through `httpx.WSGITransport(app=FakeImageAPI())`, or on loopback with
+`serve_fake_api()`; from a shell: `python -m wagtail_imagegen.testing.fake_api --port 8099`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .errors import APIError, not_found
+from .faults import (
+    SILENT_FAULTS,
+    DropConnection,
+    Fault,
+    FaultContext,
+    early_reply,
+    fault_in_prompt,
+    make_fault,
+    shape_item,
+    shape_usage,
+)
+from .ratelimit import ImagesPerMinute
+from .render import SSE_DONE, b64, call_usage, images_response, render_image, sse_frame, stream_events, usage_body
+from .routes import FILE_ROUTE, Route, authenticate, check_api_version, match_route
+from .validation import ImageCall, parse_call, prompt_of
+from .wire import RecordedRequest, Reply, json_reply, raw_reply, read_request
+
+# Set by the loopback server: a callable that turns True once the server stops or the client has gone.
+SHOULD_STOP_KEY = "wagtail_imagegen.fake_api.should_stop"
+SLICE_SECONDS = 0.05
+FILE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+StartResponse = Callable[..., Any]
+
+
+@dataclass
+class Exchange:
+    """One request on its way through the app."""
+
+    request: RecordedRequest
+    environ: dict[str, Any]
+    request_id: str = field(default_factory=lambda: f"req_{uuid.uuid4().hex}")
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def root_url(self) -> str:
+        host = self.environ.get("HTTP_HOST") or f"{self.environ['SERVER_NAME']}:{self.environ['SERVER_PORT']}"
+        return f"{self.environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+    @property
+    def should_stop(self) -> Callable[[], bool] | None:
+        return self.environ.get(SHOULD_STOP_KEY)
+
+
+class FakeImageAPI:
+    """The fake Images API. Every request is recorded in `requests`; faults come from `inject()` or
+    from a `[fake:FAULT_NAME]` token in the prompt. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = "sk-fake-key",
+        latency: float = 0.0,
+        ipm: int | None = None,
+        done_sentinel: bool = True,
+    ) -> None:
+        self.api_key = api_key  # None accepts any key
+        self.latency = latency
+        self.done_sentinel = done_sentinel
+        self.requests: list[RecordedRequest] = []
+        self._limiter = ImagesPerMinute(ipm)
+        self._faults: deque[Fault] = deque()
+        self._files: dict[str, tuple[bytes, str]] = {}
+        self._image_calls = 0
+        self._lock = threading.Lock()
+
+    @property
+    def ipm(self) -> int | None:
+        return self._limiter.limit
+
+    @property
+    def image_calls(self) -> int:
+        """Calls to an images endpoint, answered or not."""
+        return self._image_calls
+
+    def inject(self, fault: str, times: int = 1, **options: Any) -> None:
+        """Make the next `times` authenticated image calls fail with `fault` (see FAULTS for the names).
+
+        Options: rate_limit(retry_after=seconds), moderation_blocked(categories=[...], stage="input"|"output"),
+        hang(seconds=...: give up and drop the connection after that long; default: wait until the client
+        or the server gives up).
+        """
+        planned = make_fault(fault, options)
+        with self._lock:
+            self._faults.extend([planned] * times)
+
+    def reset(self) -> None:
+        """Forget requests, planned faults, served files and the rate-limit window."""
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+            self._files.clear()
+            self._image_calls = 0
+        self._limiter.reset()
+
+    # -----------------------------------------------------------------------------------------------
+    # WSGI
+    # -----------------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        exchange = Exchange(read_request(environ), environ)
+        with self._lock:
+            self.requests.append(exchange.request)
+        reply = self._answer(exchange)
+        exchange.request.status = reply.status
+        elapsed = math.ceil((time.monotonic() - exchange.started) * 1000)
+        headers = [*reply.headers, ("x-request-id", exchange.request_id), ("openai-processing-ms", str(elapsed))]
+        start_response(reply.status_line, headers)
+        return reply.body
+
+    def _answer(self, exchange: Exchange) -> Reply:
+        request = exchange.request
+        file_match = FILE_ROUTE.match(request.path)
+        if request.method == "GET" and file_match:
+            return self._file(file_match["name"])
+        route = match_route(request.path) if request.method == "POST" else None
+        if route is None:
+            return not_found(request.method, request.path).reply()
+        with self._lock:
+            self._image_calls += 1
+        try:
+            reply = self._image_call(route, exchange)
+        except APIError as error:
+            reply = error.reply()
+        reply.headers.extend(self._limiter.headers())
+        return reply
+
+    def _image_call(self, route: Route, exchange: Exchange) -> Reply:
+        check_api_version(route, exchange.request)
+        authenticate(route, exchange.request, self.api_key)
+        fault = self._take_fault(prompt_of(exchange.request))
+        exchange.request.fault = fault.name if fault else None
+        self._pause(self.latency, exchange)
+        if fault and fault.name in SILENT_FAULTS:
+            self._go_silent(fault, exchange)
+        if fault and not fault.shapes_success:
+            return early_reply(fault, FaultContext(exchange.request_id, exchange.root_url, self.ipm))
+        call = parse_call(route, exchange.request)
+        self._limiter.admit(call.n, call_usage(call).total_tokens)
+        return self._stream(call, fault, exchange) if call.stream else self._respond(call, fault, exchange)
+
+    def _take_fault(self, prompt: str) -> Fault | None:
+        with self._lock:
+            if self._faults:
+                return self._faults.popleft()
+        return fault_in_prompt(prompt)
+
+    # -----------------------------------------------------------------------------------------------
+    # Successes
+    # -----------------------------------------------------------------------------------------------
+
+    def _respond(self, call: ImageCall, fault: Fault | None, exchange: Exchange) -> Reply:
+        items = []
+        for index in range(call.n):
+            image = render_image(call, index)
+            item = {"b64_json": b64(image)}
+            exchange.request.output_images.append(self._shape(fault, item, image, call, exchange))
+            items.append(item)
+        usage = shape_usage(fault, usage_body(call_usage(call)))
+        return json_reply(200, images_response(call, items, usage))
+
+    def _stream(self, call: ImageCall, fault: Fault | None, exchange: Exchange) -> Reply:
+        headers = [("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache")]
+        return Reply(200, headers, self._frames(call, fault, exchange))
+
+    def _frames(self, call: ImageCall, fault: Fault | None, exchange: Exchange) -> Iterator[bytes]:
+        """Server-sent events, rendered and sent one at a time."""
+        for index in range(call.n):
+            final = render_image(call, index)
+            for event in stream_events(call, index, final):
+                if "usage" in event:  # the completed event carries the final image
+                    exchange.request.output_images.append(self._shape(fault, event, final, call, exchange))
+                    event["usage"] = shape_usage(fault, event["usage"])
+                yield sse_frame(event)
+        if self.done_sentinel:
+            yield SSE_DONE
+
+    def _shape(self, fault: Fault | None, item: dict[str, Any], image: bytes, call: ImageCall,
+               exchange: Exchange) -> bytes:
+        def publish(data: bytes, output_format: str) -> str:
+            return f"{exchange.root_url}/files/{self._publish(data, output_format)}"
+
+        return shape_item(fault, item, image, call.output_format, publish)
+
+    def _publish(self, data: bytes, output_format: str) -> str:
+        """Keep an image to serve at /files/<name> (for url_output); returns the name."""
+        name = f"{uuid.uuid4().hex}.{output_format}"
+        with self._lock:
+            self._files[name] = (data, FILE_TYPES[output_format])
+        return name
+
+    def _file(self, name: str) -> Reply:
+        with self._lock:
+            found = self._files.get(name)
+        if found is None:
+            return not_found("GET", f"/files/{name}").reply()
+        return raw_reply(200, *found)
+
+    # -----------------------------------------------------------------------------------------------
+    # Waiting, and not answering at all
+    # -----------------------------------------------------------------------------------------------
+
+    def _pause(self, seconds: float, exchange: Exchange) -> None:
+        """Sleep, in short slices when served so a stopping server or a departed client cuts it short."""
+        if seconds <= 0:
+            return
+        should_stop = exchange.should_stop
+        if should_stop is None:
+            time.sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not should_stop():
+            time.sleep(min(SLICE_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def _go_silent(self, fault: Fault, exchange: Exchange) -> None:
+        """hang and drop_connection: send nothing. In process there is no connection to hold or drop, so
+        raise what httpx raises when the client gives up waiting or the server hangs up."""
+        seconds = float(fault.options.get("seconds", math.inf))
+        if exchange.should_stop is None:
+            if fault.name == "hang":
+                time.sleep(0 if math.isinf(seconds) else seconds)
+                raise httpx.ReadTimeout("The fake image API did not answer (fault 'hang').")
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        if fault.name == "hang":
+            self._pause(seconds, exchange)
+        raise DropConnection(fault.name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from .cli import main as cli_main
+
+    cli_main(argv)
+
+
+if __name__ == "__main__":
+    main()
