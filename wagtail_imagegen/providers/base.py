@@ -376,6 +376,7 @@ class ImageProvider:
     name: ClassVar[str] = "base"
     is_demo: ClassVar[bool] = False
     requires_api_key: ClassVar[bool] = True
+    requires_base_url: ClassVar[bool] = False
 
     def __init__(self, config: ProviderConfig, *, transport: httpx.BaseTransport | None = None) -> None:
         self.config = config

@@ -206,6 +206,7 @@ class AzureOpenAIImageProvider(OpenAIImageProvider):
     """
 
     name = "azure"
+    requires_base_url = True  # there is no default Azure resource
 
     def auth_headers(self) -> dict[str, str]:
         return {"api-key": self.config.api_key} if self.config.api_key else {}
