@@ -39,6 +39,8 @@ def test_the_test_settings_pass_the_checks():
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "TAGS": "ai"}, "E011"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "MAX_ATTEMPTS": 0}, "E012"),
         ({"PROVIDERS": {"default": {"CLASS": AZURE, "API_KEY": "k"}}}, "E013"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"other": {"IMAGES_PER_MINUTE": 5}}}, "E014"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"default": {"IPM": 5}}}, "E014"),
     ],
 )
 def test_each_settings_mistake_has_its_own_error(settings, monkeypatch, value, expected):

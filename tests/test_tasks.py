@@ -131,14 +131,14 @@ def test_a_retry_after_a_crash_mid_call_says_it_may_have_been_charged_twice(fake
 
 
 def test_a_rate_limit_reschedules_with_the_retry_after_and_then_succeeds(fake_api, django_capture_on_commit_callbacks):
-    fake_api.inject("rate_limit", retry_after=7)
+    fake_api.inject("rate_limit", retry_after=3)
     job = jobs.submit_generation("A mug")
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         job = run(job)
     assert job.status == Status.QUEUED
     assert job.error_code == "rate_limited"
-    assert job.next_attempt_at >= before + timedelta(seconds=7)
+    assert job.next_attempt_at >= before + timedelta(seconds=3)
     assert OrmQ.objects.filter(lock__gte=job.next_attempt_at - timedelta(seconds=1)).exists()  # a delayed wake-up
     assert tasks.run_job(str(job.pk)) == "skipped"  # not before it is due
     make_due(job)

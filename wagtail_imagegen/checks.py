@@ -49,6 +49,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     for alias, entry in providers.items():
         messages.extend(check_provider(alias, entry))
     messages.extend(check_general())
+    messages.extend(check_rate_limits(providers))
     messages.extend(check_q_cluster(providers))
     return messages
 
@@ -92,6 +93,23 @@ def check_general() -> Iterator[checks.CheckMessage]:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 1:
             yield error(12, f'{SETTING}["{key}"] must be a positive number.',
                         f"The default is {conf.DEFAULTS[key]}.")
+
+
+def check_rate_limits(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:
+    limits = conf.setting("RATE_LIMITS")
+    if not isinstance(limits, dict):
+        yield error(14, f'{SETTING}["RATE_LIMITS"] must be a dict keyed by provider alias.',
+                    'For example {"default": {"IMAGES_PER_MINUTE": 60}}.')
+        return
+    for alias, entry in limits.items():
+        where = f'{SETTING}["RATE_LIMITS"]["{alias}"]'
+        if alias not in providers:
+            yield error(14, f"{where} names no provider in PROVIDERS.", f"Use one of: {', '.join(providers)}.")
+        elif not isinstance(entry, dict) or set(entry) - {"IMAGES_PER_MINUTE", "REQUESTS_PER_MINUTE"} or not all(
+            isinstance(value, int | float) and not isinstance(value, bool) and value > 0 for value in entry.values()
+        ):
+            yield error(14, f"{where} must map IMAGES_PER_MINUTE and/or REQUESTS_PER_MINUTE to positive numbers.",
+                        "Use the limits of your API account (OpenAI shows them under Limits).")
 
 
 def check_q_cluster(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:

@@ -259,3 +259,18 @@ class ImageVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.label}"
+
+
+class RateLimitState(models.Model):
+    """The shared clock of one provider-wide rate limit (see ratelimits.py)."""
+
+    key = models.CharField(max_length=150, primary_key=True)
+    # The "theoretical arrival time" (Unix seconds) of the next call the limit allows.
+    tat = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("rate limit state")
+        verbose_name_plural = _("rate limit states")
+
+    def __str__(self) -> str:
+        return self.key

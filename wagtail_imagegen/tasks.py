@@ -29,10 +29,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import conf, outputs, pricing
+from . import conf, outputs, pricing, ratelimits
 from .inputs import build_request
 from .models import GenerationJob
-from .providers.base import PartialImage, ProviderError, Usage, redact
+from .providers.base import PartialImage, ProviderError, RateLimited, Usage, redact
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,14 @@ Status, ApiState = GenerationJob.Status, GenerationJob.ApiState
 
 class LeaseLost(Exception):
     """Another worker (or a cancellation) took the job over; stop without writing."""
+
+
+class Deferred(Exception):
+    """The provider's rate limit has no room soon enough: try the job again in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(seconds)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -138,6 +146,8 @@ def run_job(job_id: str) -> str:
     except LeaseLost:
         logger.warning("imagegen job %s: lease lost, another worker or a cancellation took over", job_id)
         return "lease-lost"
+    except Deferred as exc:
+        return defer(job, token, exc.seconds)
     except ProviderError as exc:
         return handle_provider_error(job, token, exc)
     except ValidationError as exc:
@@ -166,8 +176,24 @@ def execute(job: GenerationJob, token: str) -> None:
     finish(job, token)
 
 
+def inline_wait_budget(alias: str) -> float:
+    """How long a worker may sleep for a rate-limit slot without risking django-q2's task timeout."""
+    cluster_timeout = (getattr(settings, "Q_CLUSTER", {}) or {}).get("timeout")
+    if not cluster_timeout:
+        return 15.0
+    return max(0.0, min(15.0, cluster_timeout - conf.provider_config(alias).timeout - 20))
+
+
+def wait_for_rate_limit(job: GenerationJob) -> None:
+    wait = ratelimits.reserve(job.provider, job.params.get("n", 1), max_wait=inline_wait_budget(job.provider))
+    if wait is None:
+        raise Deferred(ratelimits.wait_hint(job.provider))
+    time.sleep(wait)
+
+
 def call_api(job: GenerationJob, token: str) -> dict[str, Any]:
     """Call the provider once; store its bytes before anything else. Returns the stored manifest."""
+    wait_for_rate_limit(job)
     # A previous attempt that died mid-call may have been charged: say so if we call again.
     fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
            maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
@@ -220,6 +246,8 @@ def handle_provider_error(job: GenerationJob, token: str, exc: ProviderError) ->
     # so the next call is marked as a possible double charge.
     if not exc.may_have_charged:
         job.api_state = ApiState.NOT_CALLED
+    if isinstance(exc, RateLimited):
+        ratelimits.pause(job.provider, exc.retry_after or backoff(1))
     if exc.retryable:
         return retry_or_fail(job, token, exc.code, exc.message, detail=detail,
                              retry_after=getattr(exc, "retry_after", None))
@@ -243,6 +271,15 @@ def retry_or_fail(job: GenerationJob, token: str, code: str, message: str, *, de
                                      error_code=code, error_message=message, error_detail=detail))
         enqueue_on_commit(job.pk, eta)
     return "retry"
+
+
+def defer(job: GenerationJob, token: str, seconds: float) -> str:
+    """Put the job back until the rate limit has room; waiting is not a failed attempt."""
+    eta = timezone.now() + timedelta(seconds=seconds)
+    with transaction.atomic():
+        fenced(job, token, **release(status=Status.QUEUED, next_attempt_at=eta, attempts=job.attempts - 1))
+        enqueue_on_commit(job.pk, eta)
+    return "deferred"
 
 
 def fail(job: GenerationJob, token: str, code: str, message: str, *, detail: str = "") -> str:
