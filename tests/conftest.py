@@ -21,6 +21,17 @@ def media_root(settings: Any, tmp_path: Any) -> Any:
     return tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def empty_redis_queue() -> None:
+    """The Redis broker's queue is not rolled back with the test database: start every test empty."""
+    from django_q.brokers.orm import ORM
+
+    from .brokers import get_broker, purge
+
+    if not isinstance(get_broker(), ORM):
+        purge()
+
+
 @pytest.fixture
 def fake_api() -> Any:
     from wagtail_imagegen.testing import FakeImageAPI
@@ -62,6 +73,26 @@ def mask_bytes(width: int, height: int, hole: tuple[int, int, int, int] | None =
     buffer = io.BytesIO()
     mask.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def wagtail_roots(request: Any) -> None:
+    """In transactional tests, the root collection, root page and default site that Wagtail's data
+    migrations create (the flush after an earlier transactional test removed them)."""
+    marker = request.node.get_closest_marker("django_db")
+    if not marker or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale, Page, Site
+
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.exists():
+        root = Page.add_root(title="Root", slug="root")
+        Site.objects.create(hostname="localhost", root_page=root, is_default_site=True)
 
 
 @pytest.fixture

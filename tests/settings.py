@@ -69,6 +69,8 @@ if os.environ.get("DATABASE_URL"):
     import dj_database_url
 
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+    # One test database per run, for the same reason as the SQLite file below.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_imagegen_{Path(os.environ['IMAGEGEN_TEST_DB']).stem[5:]}"}
 else:
     DATABASES = {
         "default": {
@@ -83,10 +85,11 @@ else:
         }
     }
 
+RUN_ID = Path(os.environ["IMAGEGEN_TEST_DB"]).stem  # shared with the run's worker processes
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["REDIS_URL"]}}
+                          "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": RUN_ID}}
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR.parent / "var" / "static"
@@ -109,7 +112,7 @@ WAGTAIL_IMAGEGEN = {
 }
 
 Q_CLUSTER = {
-    "name": "imagegen-tests",
+    "name": f"imagegen-{RUN_ID}",  # a queue of its own per run, on Redis too
     "orm": "default",
     "workers": 1,
     "queue_limit": 1,

@@ -16,7 +16,7 @@ from wagtail.images import get_image_model
 from wagtail_imagegen.models import GenerationJob, GenerationOutput, ImageVariant
 
 from .conftest import FAKE_KEY, mask_bytes
-from .workers import ROOT, qcluster, worker_environment
+from .workers import ROOT, qcluster, worker_db, worker_environment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("use_fake_api")]
 
@@ -88,7 +88,7 @@ def test_purge_deletes_only_unused_unkept_candidates(fake_api, make_image):
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@worker_db
 def test_generate_and_edit_wait_for_a_real_worker(fake_api, use_fake_api, make_image, tmp_path):
     env = worker_environment(use_fake_api.base_url)
     source = make_image("Vase", 640, 640)

@@ -10,9 +10,9 @@ from wagtail.images import get_image_model
 from wagtail_imagegen import jobs, tasks
 from wagtail_imagegen.models import GenerationJob
 
-from .workers import kill_group, qcluster, wait_until, worker_environment
+from .workers import kill_group, qcluster, wait_until, worker_db, worker_environment
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, worker_db]
 Status = GenerationJob.Status
 
 

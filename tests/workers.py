@@ -10,16 +10,33 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Worker processes only see committed data, so their tests commit for real (and the database is flushed
+# after each); conftest's `wagtail_roots` puts back what Wagtail's data migrations made.
+worker_db = pytest.mark.django_db(transaction=True)
+
+
+def test_database_url() -> dict[str, str]:
+    """DATABASE_URL pointed at the test database pytest-django created (not the one the URL names)."""
+    if not os.environ.get("DATABASE_URL"):
+        return {}  # SQLite: the file name travels in IMAGEGEN_TEST_DB
+    from django.db import connection
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return {"DATABASE_URL": urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))}
 
 
 def worker_environment(base_url: str, **extra: str) -> dict[str, str]:
     """The environment a qcluster needs to share this test's database, media and fake API."""
     return {
         **os.environ,
+        **test_database_url(),
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings"),
         "IMAGEGEN_TEST_BASE_URL": base_url,
         "IMAGEGEN_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
