@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django_q.brokers import get_broker
-from django_q.brokers.orm import ORM
 from django_q.models import OrmQ
 
 
 def uses_orm() -> bool:
-    return isinstance(get_broker(), ORM)
+    return "orm" in settings.Q_CLUSTER
 
 
 def queued() -> int:

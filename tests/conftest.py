@@ -24,11 +24,9 @@ def media_root(settings: Any, tmp_path: Any) -> Any:
 @pytest.fixture(autouse=True)
 def empty_redis_queue() -> None:
     """The Redis broker's queue is not rolled back with the test database: start every test empty."""
-    from django_q.brokers.orm import ORM
+    from .brokers import purge, uses_orm
 
-    from .brokers import get_broker, purge
-
-    if not isinstance(get_broker(), ORM):
+    if not uses_orm():
         purge()
 
 
