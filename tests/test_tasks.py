@@ -142,8 +142,11 @@ def test_a_rate_limit_reschedules_with_the_retry_after_and_then_succeeds(fake_ap
     assert job.next_attempt_at >= before + timedelta(seconds=3)
     if brokers.uses_orm():  # a delayed wake-up, precise to the ORM broker's poll
         assert OrmQ.objects.filter(lock__gte=job.next_attempt_at - timedelta(seconds=1)).exists()
-    else:  # the Redis broker cannot delay: the reconciler sends the wake-up once it is due
-        assert job.enqueued_at is None
+    else:  # the Redis broker cannot delay: a one-off schedule sends the wake-up once it is due
+        from django_q.models import Schedule
+
+        wake_up = Schedule.objects.get(func=tasks.RUN_JOB, schedule_type=Schedule.ONCE)
+        assert str(job.pk) in wake_up.args and wake_up.next_run == job.next_attempt_at
     assert tasks.run_job(str(job.pk)) == "skipped"  # not before it is due
     make_due(job)
     job = run(job)

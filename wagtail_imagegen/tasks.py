@@ -67,17 +67,20 @@ def uses_orm_broker() -> bool:
 
 
 def enqueue(job_id: Any, eta: datetime | None = None) -> None:
-    """Send a wake-up for `job_id`, at `eta` if given (precisely with the ORM broker; else the reconciler)."""
-    from django_q.tasks import async_task
+    """Send a wake-up for `job_id`, now or at `eta`.
+
+    django-q2 has no eta: the ORM broker gets a message that becomes visible at `eta` (precise to `poll`);
+    other brokers get a one-off Schedule (django-q2's scheduler looks about every 30 s).
+    """
+    from django_q.models import Schedule
+    from django_q.tasks import async_task, schedule
 
     if eta is None:
         async_task(RUN_JOB, str(job_id), ack_failure=True)
     elif uses_orm_broker():
         async_task(RUN_JOB, str(job_id), ack_failure=True, broker=delayed_orm_broker(eta))
     else:
-        # The Redis broker cannot delay; the reconciler sends it once next_attempt_at is due.
-        GenerationJob.objects.filter(pk=job_id).update(enqueued_at=None)
-        return
+        schedule(RUN_JOB, str(job_id), schedule_type=Schedule.ONCE, next_run=eta, repeats=-1)
     GenerationJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
 
 
@@ -103,9 +106,10 @@ def delayed_orm_broker(eta: datetime) -> Any:
 
 
 def lease_seconds() -> float:
-    """Longer than django-q2 lets a task live, so a live run never outlives its lease."""
+    """Longer than django-q2 lets a task live (it kills a task at its timeout + 3 s), so a live run never
+    outlives its lease; a crashed run's job is free again soon after."""
     cluster_timeout = (getattr(settings, "Q_CLUSTER", {}) or {}).get("timeout")
-    return float(cluster_timeout or max(c.timeout for c in map(conf.provider_config, conf.provider_aliases()))) + 60
+    return float(cluster_timeout or max(c.timeout for c in map(conf.provider_config, conf.provider_aliases()))) + 30
 
 
 def lease(job_id: Any) -> str | None:
