@@ -210,3 +210,18 @@ def test_in_process_silent_faults_raise_what_httpx_raises_over_a_network(fault, 
         with pytest.raises(error):
             generate(client)
         assert generate(client).status_code == 200
+
+
+def test_a_fault_rate_fails_about_that_share_of_calls_at_random():
+    import httpx
+
+    from wagtail_imagegen.testing import FakeImageAPI
+
+    api = FakeImageAPI(api_key=None, fault_rate=0.3, random_faults=("server_error", "unavailable"), seed=7)
+    with httpx.Client(transport=httpx.WSGITransport(app=api), base_url="http://fake/v1",
+                      headers={"Authorization": "Bearer sk-any"}) as client:
+        statuses = [client.post("/images/generations", json={"model": "gpt-image-1.5", "prompt": "x",
+                                                             "quality": "low"}).status_code for _ in range(200)]
+    failed = sum(status in (500, 503) for status in statuses)
+    assert 40 <= failed <= 80  # 30 % of 200, give or take the randomness of a fixed seed
+    assert set(statuses) <= {200, 500, 503}

@@ -18,6 +18,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8099, help="0 picks a free port (default 8099)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
     parser.add_argument("--ipm", type=int, default=None, help="images-per-minute limit (default: none)")
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="share of calls (0-1) failing with a random 5xx, 524 or hang (default 0)")
     parser.add_argument("--api-key", default="sk-fake-key", help="the key to require (default sk-fake-key)")
     parser.add_argument("--any-key", action="store_true", help="accept any API key")
     args = parser.parse_args(argv)
@@ -30,7 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    api = FakeImageAPI(api_key=None if args.any_key else args.api_key, latency=args.latency, ipm=args.ipm)
+    api = FakeImageAPI(api_key=None if args.any_key else args.api_key, latency=args.latency, ipm=args.ipm,
+                       fault_rate=args.fault_rate)
     with serve_fake_api(api, host=args.host, port=args.port) as served:
         print(f"Fake image API serving at {served.base_url} (Ctrl+C to stop)", flush=True)
         try:

@@ -7,6 +7,7 @@ Use it in process through `httpx.WSGITransport(app=FakeImageAPI())`, or on loopb
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 import uuid
@@ -73,9 +74,16 @@ class FakeImageAPI:
         latency: float = 0.0,
         ipm: int | None = None,
         done_sentinel: bool = True,
+        fault_rate: float = 0.0,
+        random_faults: tuple[str, ...] = ("server_error", "unavailable", "cloudflare_timeout", "hang"),
+        seed: int | None = None,
     ) -> None:
         self.api_key = api_key  # None accepts any key
         self.latency = latency
+        # A share of calls (0–1) that fail with one of `random_faults`, for soak and chaos tests.
+        self.fault_rate = fault_rate
+        self.random_faults = random_faults
+        self._random = random.Random(seed)
         self.done_sentinel = done_sentinel
         self.requests: list[RecordedRequest] = []
         self._limiter = ImagesPerMinute(ipm)
@@ -163,6 +171,8 @@ class FakeImageAPI:
         with self._lock:
             if self._faults:
                 return self._faults.popleft()
+            if self.fault_rate and self._random.random() < self.fault_rate:
+                return make_fault(self._random.choice(self.random_faults), {})
         return fault_in_prompt(prompt)
 
     # -----------------------------------------------------------------------------------------------
