@@ -105,16 +105,22 @@ WAGTAIL_IMAGEGEN = {
             "API_KEY": "sk-test-secret-key-0123456789",
             # Worker-process tests point this at the fake API they serve.
             "BASE_URL": os.environ.get("IMAGEGEN_TEST_BASE_URL", "http://127.0.0.1:9/v1"),
-            "TIMEOUT": 30,
+            "TIMEOUT": float(os.environ.get("IMAGEGEN_TEST_PROVIDER_TIMEOUT", 30)),
         },
         "demo": {"CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider", "MODEL": "gpt-image-1.5", "TIMEOUT": 30},
     },
 }
 
+# Worker-process tests tune these through the environment their qclusters inherit.
+if os.environ.get("IMAGEGEN_TEST_IPM"):
+    WAGTAIL_IMAGEGEN["RATE_LIMITS"] = {"default": {"IMAGES_PER_MINUTE": int(os.environ["IMAGEGEN_TEST_IPM"])}}
+if os.environ.get("IMAGEGEN_TEST_FAST_RETRIES"):
+    WAGTAIL_IMAGEGEN.update(RETRY_BASE_DELAY=1, RETRY_MAX_DELAY=3, MAX_ATTEMPTS=12)
+
 Q_CLUSTER = {
     "name": f"imagegen-{RUN_ID}",  # a queue of its own per run, on Redis too
     "orm": "default",
-    "workers": 1,
+    "workers": int(os.environ.get("IMAGEGEN_TEST_WORKERS", 1)),
     "queue_limit": 1,
     "bulk": 1,
     "timeout": 60,

@@ -96,6 +96,10 @@ class FakeImageAPI:
     def ipm(self) -> int | None:
         return self._limiter.limit
 
+    @ipm.setter
+    def ipm(self, limit: int | None) -> None:
+        self._limiter.limit = limit
+
     @property
     def image_calls(self) -> int:
         """Calls to an images endpoint, answered or not."""
