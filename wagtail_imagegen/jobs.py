@@ -148,6 +148,8 @@ def validate_mask(data: bytes, first_image: Any) -> dict[str, str]:
         with PILImage.open(io.BytesIO(data)) as picture:
             kind, mode, size = picture.format, picture.mode, picture.size
             has_alpha = mode in ("RGBA", "LA") or (mode == "P" and "transparency" in picture.info)
+    except PILImage.DecompressionBombError:
+        return {"mask": _("The mask is far larger than any image it could belong to.")}
     except (UnidentifiedImageError, OSError):
         return {"mask": _("The mask is not an image. Paint the mask again or upload a PNG.")}
     if kind != "PNG":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -17,6 +17,7 @@ import httpx
 
 from .. import __version__
 from .base import (
+    BadResponse,
     ImageProvider,
     ImageRequest,
     ImageResult,
@@ -39,6 +40,8 @@ from .sse import DeadlineExceeded, iter_events, within_deadline
 from .validation import request_problem
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# The largest image we accept (a 3840×2160 PNG is ~20 MB); more means a misbehaving gateway, not an image.
+DEFAULT_MAX_IMAGE_MB = 25
 CONNECT_TIMEOUT = 10.0
 # OPTIONS keys that scope the calls to an OpenAI organization or project.
 SCOPE_HEADERS = {"OpenAI-Organization": "ORGANIZATION", "OpenAI-Project": "PROJECT"}
@@ -123,17 +126,21 @@ class OpenAIImageProvider(ImageProvider):
         on_partial: PartialCallback | None = None,
     ) -> ImageResult:
         deadline = time.monotonic() + self.config.timeout
+        limit = self.response_limit(request)
         content = {"json": fields} if files is None else {"data": form_values(fields), "files": files}
         with self.translated_errors(), self.client.stream(
             "POST", path, params=self.query_params(), **content
         ) as response:
             if not response.is_success:
-                response.read()
-                raise error_from_response(response, api_key=self.config.api_key, sent=fields)
+                raise error_from_response(read_capped(response, limit), api_key=self.config.api_key, sent=fields)
             if response.headers.get("content-type", "").startswith("text/event-stream"):
-                return self.read_stream(response, request, fields, deadline, on_partial)
-            response.read()
-            return self.read_body(response, request, fields)
+                return self.read_stream(response, request, fields, deadline, on_partial, limit)
+            return self.read_body(read_capped(response, limit), request, fields)
+
+    def response_limit(self, request: ImageRequest) -> int:
+        """The most bytes an answer may have: MAX_IMAGE_MB per image, base64-encoded, plus room for JSON."""
+        per_image = float(self.config.options.get("MAX_IMAGE_MB", DEFAULT_MAX_IMAGE_MB)) * 1024 * 1024
+        return int(request.n * per_image * 4 / 3 * (1 + request.partial_images)) + 1024 * 1024
 
     @contextmanager
     def translated_errors(self) -> Iterator[None]:
@@ -156,19 +163,20 @@ class OpenAIImageProvider(ImageProvider):
 
     def read_stream(
         self, response: httpx.Response, request: ImageRequest, fields: Fields, deadline: float,
-        on_partial: PartialCallback | None,
+        on_partial: PartialCallback | None, limit: int,
     ) -> ImageResult:
-        events = self.stream_payloads(response, fields, deadline)
+        events = self.stream_payloads(response, fields, deadline, limit)
         return result_from_events(
             events, output_format=request.output_format, on_partial=on_partial,
             request_id=response.headers.get("x-request-id"),
         )
 
     def stream_payloads(
-        self, response: httpx.Response, fields: Fields, deadline: float
+        self, response: httpx.Response, fields: Fields, deadline: float, limit: int
     ) -> Iterator[dict[str, Any]]:
         """The JSON objects of a stream, up to `[DONE]` or its end; an `error` object raises."""
-        for event in iter_events(within_deadline(response.iter_lines(), deadline)):
+        lines = capped(within_deadline(response.iter_lines(), deadline), limit, size=len)
+        for event in iter_events(lines):
             if event.data.strip() == "[DONE]":
                 return
             try:
@@ -180,6 +188,9 @@ class OpenAIImageProvider(ImageProvider):
             if payload.get("error"):
                 raise self.payload_error(payload["error"], response, fields)
             yield payload
+
+    def response_limit_per_image(self) -> int:
+        return int(float(self.config.options.get("MAX_IMAGE_MB", DEFAULT_MAX_IMAGE_MB)) * 1024 * 1024)
 
     def payload_error(self, error: Any, response: httpx.Response, fields: Fields) -> ProviderError:
         return error_from_payload(error, response.headers, api_key=self.config.api_key, sent=fields)
@@ -193,7 +204,7 @@ class OpenAIImageProvider(ImageProvider):
         if origin(target) != origin(self.client.base_url):
             for name in self.auth_headers():
                 request.headers.pop(name, None)
-        response = self.client.send(request)
+        response = read_capped(self.client.send(request, stream=True), self.response_limit_per_image())
         if not response.is_success:
             detail = f"downloading the image answered HTTP {response.status_code}"
             raise unreadable(redact(detail, self.config.api_key))
@@ -279,3 +290,33 @@ def without_none(fields: Fields) -> Fields:
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
+
+
+def too_large(limit: int) -> BadResponse:
+    return BadResponse(
+        retryable=False, may_have_charged=True,
+        detail=f"the answer is larger than {limit // (1024 * 1024)} MB (OPTIONS['MAX_IMAGE_MB'] per image)",
+    )
+
+
+def capped(chunks: Iterable[Any], limit: int, size: Callable[[Any], int] = len) -> Iterator[Any]:
+    """Pass chunks through until more than `limit` bytes have come, then refuse the answer."""
+    seen = 0
+    for chunk in chunks:
+        seen += size(chunk)
+        if seen > limit:
+            raise too_large(limit)
+        yield chunk
+
+
+def read_capped(response: httpx.Response, limit: int) -> httpx.Response:
+    """The response with its body read, refusing bodies over `limit` bytes before they fill the memory."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:  # refuse at once: the API said how big it is
+        response.close()
+        raise too_large(limit)
+    try:
+        content = b"".join(capped(response.iter_bytes(), limit))
+    finally:
+        response.close()
+    return httpx.Response(response.status_code, headers=response.headers, content=content, request=response.request)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .base import MIME_TYPES, GeneratedImage, ImageResult, PartialCallback, PartialImage, Usage
+from PIL import Image as PILImage
+
+from .base import MIME_TYPES, BadResponse, GeneratedImage, ImageResult, PartialCallback, PartialImage, Usage
 from .openai_errors import unreadable
 
 Fetch = Callable[[str], bytes]
@@ -19,6 +22,8 @@ PNG_END = b"IEND\xaeB`\x82"
 JPEG_END = b"\xff\xd9"
 # End markers are looked for near the end only: an embedded thumbnail has an end marker of its own.
 TAIL = 32
+# No GPT Image model makes more than 3840×2160 (8.3 megapixels); anything far bigger is a bomb or a bug.
+MAX_OUTPUT_PIXELS = 40_000_000
 
 
 def result_from_body(
@@ -109,12 +114,28 @@ def decode_image(encoded: Any, image_format: str) -> bytes:
 
 
 def checked_image(data: bytes, image_format: str) -> bytes:
-    """The bytes, if they are a whole file of `image_format`: mixed-up or cut-short images are refused."""
+    """The bytes, if they are a whole file of `image_format`: mixed-up, cut-short or bomb images are refused."""
     if not has_magic(data, image_format):
         raise unreadable(f"expected a {image_format} file, got bytes starting {data[:12]!r}")
     if not is_complete(data, image_format):
         raise unreadable(f"the {image_format} file is cut short ({len(data)} bytes)")
+    pixels = declared_pixels(data)
+    if pixels > MAX_OUTPUT_PIXELS:
+        raise BadResponse(retryable=False, status=200, may_have_charged=True,
+                          detail=f"the image declares {pixels} pixels, more than {MAX_OUTPUT_PIXELS}")
     return data
+
+
+def declared_pixels(data: bytes) -> int:
+    """Width × height from the image's header, without decoding it (a decompression bomb stays small here)."""
+    try:
+        with PILImage.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+    except PILImage.DecompressionBombError:
+        return MAX_OUTPUT_PIXELS + 1
+    except (OSError, ValueError) as exc:
+        raise unreadable(f"the image header cannot be read ({exc})") from exc
+    return width * height
 
 
 def has_magic(data: bytes, image_format: str) -> bool:
