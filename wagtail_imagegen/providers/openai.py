@@ -140,7 +140,7 @@ class OpenAIImageProvider(ImageProvider):
     def response_limit(self, request: ImageRequest) -> int:
         """The most bytes an answer may have: MAX_IMAGE_MB per image, base64-encoded, plus room for JSON."""
         per_image = float(self.config.options.get("MAX_IMAGE_MB", DEFAULT_MAX_IMAGE_MB)) * 1024 * 1024
-        return int(request.n * per_image * 4 / 3 * (1 + request.partial_images)) + 1024 * 1024
+        return int(request.n * per_image * 4 / 3 * (1 + request.partial_images)) + 64 * 1024
 
     @contextmanager
     def translated_errors(self) -> Iterator[None]:
