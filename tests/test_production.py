@@ -8,6 +8,7 @@ import hashlib
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import timedelta
 
@@ -44,7 +45,7 @@ def start_clusters(stack: ExitStack, count: int, env: dict[str, str], tmp_path) 
     return [stack.enter_context(qcluster(env, tmp_path / f"qcluster-{i}.log")) for i in range(count)]
 
 
-def quiet(ids: list[str], seconds: float = 5) -> callable:
+def quiet(ids: list[str], seconds: float = 5) -> Callable[[], bool]:
     """A condition that holds once no job has finished for `seconds`."""
     last = {"done": -1, "since": time.monotonic()}
 
