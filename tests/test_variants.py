@@ -38,6 +38,11 @@ def add_variant(make_image: Any, source: Any, label: str) -> Any:
     return image
 
 
+def without_rendition_cache(settings: Any) -> None:
+    """Renditions come from the database (or a prefetch) only: no test sees another's cached renditions."""
+    settings.CACHES = {**settings.CACHES, "renditions": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
 def fresh(image: Any) -> Any:
     return get_image_model().objects.get(pk=image.pk)
 
@@ -108,12 +113,29 @@ def test_prefetch_answers_its_labels_without_queries_and_other_labels_with_one(m
                                         ["winter"])
     with django_assert_num_queries(0):
         assert [variants.variant_or_source(image, "winter") for image in images] == [winter, images[1]]
+    with django_assert_num_queries(1):  # disclosure data: for the whole batch, at the first disclosure
         assert variants.ai_disclosure(variants.variant_or_source(images[0], "winter")).digital_source_type
         assert variants.ai_disclosure(images[1]) is None
+        assert variants.ai_disclosure(images[0]) is None
     with django_assert_num_queries(1):
         assert variants.variant_or_source(images[0], "summer") == summer
     with django_assert_num_queries(0):  # both labels are known now
         assert variants.variant_or_source(images[0], "winter") == winter
+
+
+def test_prefetching_variant_images_takes_one_more_query_for_their_sources_variants(make_image,
+                                                                                  django_assert_num_queries):
+    hero = make_image("Hero", 64, 48)
+    winter, summer = add_variant(make_image, hero, "winter"), add_variant(make_image, hero, "summer")
+    images = [fresh(hero), fresh(winter)]
+    with django_assert_num_queries(1):  # the source is in the batch
+        variants.prefetch_variants(images, ["winter", "summer"])
+    alone = [fresh(winter)]
+    with django_assert_num_queries(2):  # it is not
+        variants.prefetch_variants(alone, ["winter", "summer"])
+    with django_assert_num_queries(0):
+        assert [variants.variant_or_source(image, "summer") for image in (*images, *alone)] == [summer] * 3
+        assert variants.variant_or_source(alone[0], "winter") is alone[0]
 
 
 def test_prefetch_accepts_lists_with_none_and_returns_them_unchanged(make_image):
@@ -132,7 +154,9 @@ def test_prefetch_without_labels_knows_every_label(make_image, django_assert_num
         assert variants.variant_or_source(image, "summer") is image
 
 
-def test_prefetch_fetches_the_renditions_of_the_images_and_their_variants(make_image, django_assert_num_queries):
+def test_prefetch_fetches_the_renditions_of_the_images_and_their_variants(make_image, settings,
+                                                                         django_assert_num_queries):
+    without_rendition_cache(settings)
     hero, plain = make_image("Hero", 64, 48), make_image("Plain", 64, 48)
     winter = add_variant(make_image, hero, "winter")
     for image in (plain, winter):
@@ -143,6 +167,17 @@ def test_prefetch_fetches_the_renditions_of_the_images_and_their_variants(make_i
             shown = variants.variant_or_source(image, "winter")
             assert shown.get_rendition("width-40").width == 40
             assert shown.get_rendition("width-20").width == 20
+
+
+def test_prefetch_with_no_label_fetches_the_renditions_of_the_images(make_image, settings,
+                                                                     django_assert_num_queries):
+    without_rendition_cache(settings)
+    hero = make_image("Hero", 64, 48)
+    add_variant(make_image, hero, "winter")
+    hero.get_rendition("width-20")
+    [image] = variants.prefetch_variants([fresh(hero)], (), renditions=["width-20"])
+    with django_assert_num_queries(0):
+        assert variants.variant_or_source(image, "").get_rendition("width-20").width == 20
 
 
 def two_lookups(request: Any) -> JsonResponse:

@@ -11,7 +11,7 @@ class WagtailImagegenConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, variants  # noqa: F401  (register the system checks and the variant cache signals)
         from .tasks import ensure_schedule
 
         post_migrate.connect(ensure_schedule, sender=self)

@@ -20,11 +20,16 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
 
 from example_site.home.models import HomePage
+from wagtail_imagegen import conf, jobs, tasks
+from wagtail_imagegen.models import GenerationJob, ImageVariant
 
 PRODUCTS_COLLECTION = "Products"
 # The collection WAGTAIL_IMAGEGEN["COLLECTION"] names in example_site/settings.py.
 AI_COLLECTION = "AI images"
 HOME_SLUG = "home"
+# The seasonal variant the home page's hero and product list show (HomePage.hero_variant's default).
+WINTER = "winter"
+WINTER_PROMPT = "The same picture in winter: a little snow, cool blue morning light, a warm glow indoors."
 
 RGB = tuple[int, int, int]
 Painter = Callable[[ImageDraw.ImageDraw, float, float, float], None]
@@ -146,6 +151,40 @@ class Command(BaseCommand):
                 ]),
             )
             self.home_page(images)
+            self.product_list(images)
+        # Outside the transaction: an edit job calls the (demo) provider, then keeps its output.
+        for slug in ("hero", "mug"):
+            self.winter_variant(images[slug])
+
+    def product_list(self, images: dict[str, Any]) -> None:
+        """Give a home page made by an earlier version of this command its product list."""
+        home = HomePage.objects.child_of(Page.get_first_root_node()).first()
+        if home is None or any(block.block_type == "products" for block in home.body):
+            return
+        if home.has_unpublished_changes:  # never publish, or drop, someone's draft
+            self.stdout.write("Not adding a product list to the home page: it has a draft. Add one in the admin.")
+            return
+        home.body.append(("products", home.body.stream_block.child_blocks["products"].to_python(
+            product_list_block(images)["value"])))
+        home.save_revision().publish()
+        self.stdout.write("Added the product list to the home page.")
+
+    def winter_variant(self, image: Any) -> None:
+        """Make and keep the image's "winter" variant with the offline demo provider, once."""
+        if ImageVariant.objects.filter(source=image, label=WINTER).exists():
+            return
+        if not conf.provider_class(conf.provider_config().class_path).is_demo:
+            self.stdout.write(f'Not making a "{WINTER}" variant of "{image.title}": only the demo provider '
+                              "does that here (it costs nothing). Make one in the admin.")
+            return
+        job = jobs.submit_edit([image], WINTER_PROMPT, label=WINTER, size="1536x1024", quality="low")
+        tasks.run_job(str(job.pk))  # right here, not in the worker: the command waits for it anyway
+        job.refresh_from_db()
+        if job.status != GenerationJob.Status.SUCCEEDED:
+            self.stderr.write(f'The "{WINTER}" variant of "{image.title}" failed: {job.error_message}')
+            return
+        jobs.keep(job.outputs.get(), label=WINTER)
+        self.stdout.write(f'Made the "{WINTER}" variant of "{image.title}".')
 
     def collection(self, name: str) -> Collection:
         root = Collection.get_first_root_node()
@@ -213,6 +252,13 @@ class Command(BaseCommand):
                 self.stdout.write(f'Left the previous root page "{old.title}" (id {old.pk}) in place.')
 
 
+def product_list_block(images: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "products", "value": {
+        "heading": "Our products this winter", "variant": WINTER,
+        "products": [images[product.slug].pk for product in PRODUCTS],
+    }}
+
+
 def body_blocks(images: dict[str, Any]) -> list[dict[str, Any]]:
     """The home page's StreamField content, as raw block data."""
     return [
@@ -228,4 +274,5 @@ def body_blocks(images: dict[str, Any]) -> list[dict[str, Any]]:
                                      "alt_text": "A yellow desk lamp, switched on."}},
         {"type": "figure", "value": {"image": images["chair"].pk, "decorative": False,
                                      "alt_text": "A wooden chair with three back slats."}},
+        product_list_block(images),
     ]

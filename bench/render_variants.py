@@ -1,0 +1,191 @@
+"""Benchmark: N images through `{% image item|variant:"winter" %}` against the same N through plain `{% image %}`.
+
+    python bench/render_variants.py --n 50 [--repeat 50]
+
+Both sides run in the same process on the same data, and each prefetches what it renders: the plain side
+with Wagtail's `prefetch_renditions()`, the variant side with `prefetch_variants(..., renditions=...)`.
+Every image has a variant, so the variant side renders N other images. A "page" is the image query, the
+prefetching and the template render. The pages take turns; the script prints the best and the median
+time of each, the ratio of the best times (goal: at most 1.2; as timeit advises, the best time is the one
+other processes disturb least), and both query counts. It builds a throwaway SQLite database and media
+directory in a temporary directory, and uses no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SPEC = "fill-160x120"
+LABEL = "winter"
+GOAL = 1.2
+
+
+def configure(workdir: Path) -> None:
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        SECRET_KEY="bench-only",  # noqa: S106
+        USE_TZ=True,
+        INSTALLED_APPS=[
+            "wagtail_imagegen", "wagtail.images", "wagtail.admin", "wagtail", "taggit", "modelcluster", "django_q",
+            "django.contrib.auth", "django.contrib.contenttypes",
+        ],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": workdir / "bench.sqlite3"}},
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
+        MEDIA_ROOT=workdir / "media",
+        MEDIA_URL="/media/",
+        STATIC_URL="/static/",
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        Q_CLUSTER={"name": "bench", "orm": "default", "timeout": 60, "retry": 120},
+    )
+    django.setup()
+
+
+def png(index: int) -> bytes:
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (320, 240), (index * 37 % 256, 120, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def make_image(title: str, index: int) -> Any:
+    from django.core.files.images import ImageFile
+    from wagtail.images import get_image_model
+    from wagtail.models import Collection
+
+    image = get_image_model()(title=title, collection=Collection.get_first_root_node(),
+                              file=ImageFile(io.BytesIO(png(index)), name=f"{title}.png"))
+    image._set_image_file_metadata()
+    image.save()
+    return image
+
+
+def create_images(count: int) -> list[int]:
+    """`count` source images, each with a winter variant, and every rendition the pages need."""
+    from wagtail_imagegen.models import ImageVariant
+
+    ids = []
+    for index in range(count):
+        source = make_image(f"product-{index}", index)
+        variant = make_image(f"product-{index}-{LABEL}", index + 1)
+        ImageVariant.objects.create(source=source, label=LABEL, image=variant)
+        for image in (source, variant):
+            image.get_rendition(SPEC)
+        ids.append(source.pk)
+    return ids
+
+
+def pages(ids: list[int]) -> dict[str, Callable[[], str]]:
+    from django.template import engines
+    from wagtail.images import get_image_model
+
+    from wagtail_imagegen.models import ImageVariant
+    from wagtail_imagegen.variants import prefetch_variants
+
+    def template(tag: str) -> Any:
+        load = "{% load wagtailimages_tags wagtail_imagegen_tags %}"
+        return engines["django"].from_string(load + "{% for item in images %}" + tag + "{% endfor %}")
+
+    plain = template("{% image item " + SPEC + " %}")
+    variant = template('{% image item|variant:"' + LABEL + '" ' + SPEC + " %}")
+
+    def images() -> Any:
+        return get_image_model().objects.filter(pk__in=ids).order_by("pk")
+
+    variant_ids = list(ImageVariant.objects.filter(source_id__in=ids).values_list("image_id", flat=True))
+    return {
+        "plain": lambda: plain.render({"images": images().prefetch_renditions(SPEC)}),
+        # What any variant page must do on top: load the N variant images (here by id, bare).
+        "floor": lambda: list(get_image_model().objects.filter(pk__in=variant_ids)),
+        "variant": lambda: variant.render({"images": prefetch_variants(images(), [LABEL], renditions=[SPEC])}),
+        "variant, no prefetch": lambda: variant.render({"images": images().prefetch_renditions(SPEC)}),
+    }
+
+
+def count_queries(render: Callable[[], str]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        render()
+    return len(queries)
+
+
+def timed_ms(render: Callable[[], str]) -> float:
+    gc.collect()  # every sample starts from the same garbage-collector state
+    start = time.perf_counter()
+    render()
+    return (time.perf_counter() - start) * 1000
+
+
+@dataclass(frozen=True)
+class Result:
+    best_ms: float  # timeit's advice: on a busy machine, other processes only ever add time
+    median_ms: float
+    queries: int
+
+
+def measure(ids: list[int], repeat: int) -> dict[str, Result]:
+    """Times and query count of each page; the pages take turns, so drift hits them alike."""
+    renders = pages(ids)
+    for render in renders.values():
+        render()  # warm up: templates compiled, caches filled
+    timings: dict[str, list[float]] = {name: [] for name in renders}
+    for _ in range(repeat):
+        for name, render in renders.items():
+            timings[name].append(timed_ms(render))
+    return {name: Result(min(timings[name]), statistics.median(timings[name]), count_queries(render))
+            for name, render in renders.items()}
+
+
+def line(label: str, result: Result) -> str:
+    return f"  {label:<57}{result.best_ms:7.2f} ms {result.median_ms:7.2f} ms {result.queries:3d} queries"
+
+
+def report(count: int, repeat: int, results: dict[str, Result]) -> str:
+    plain, variant, floor = results["plain"], results["variant"], results["floor"]
+    ratio = variant.best_ms / plain.best_ms
+    verdict = "within" if ratio <= GOAL else "ABOVE"
+    return "\n".join([
+        f"render_variants: {count} images, {repeat} renders of each page (best, median)",
+        line("plain {% image %}, prefetch_renditions():", plain),
+        line("{% image ...|variant %}, prefetch_variants(renditions=):", variant),
+        f"  ratio variant/plain: {ratio:.2f} best ({verdict} the goal of {GOAL}), "
+        f"{variant.median_ms / plain.median_ms:.2f} median",
+        f"  floor: loading the {count} variant images alone takes {floor.best_ms:.2f} ms, "
+        f"a ratio of {(plain.best_ms + floor.best_ms) / plain.best_ms:.2f} at best",
+        line("for comparison, |variant without prefetch_variants():", results["variant, no prefetch"]),
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50, help="number of images (default 50)")
+    parser.add_argument("--repeat", type=int, default=50, help="renders of each page (default 50)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="imagegen-bench-") as workdir:
+        configure(Path(workdir))
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        ids = create_images(args.n)
+        print(report(args.n, args.repeat, measure(ids, args.repeat)))
+
+
+if __name__ == "__main__":
+    main()
