@@ -34,8 +34,16 @@ DEFAULTS: dict[str, Any] = {
     # Source images are sent as a rendition no larger than this on the long edge.
     "MAX_INPUT_EDGE": 2048,
     "PRICES": {},
+    # Monthly USD budgets (governance.py): {"SITE": 500, "PER_USER": 25, "USERS": {username: USD},
+    # "GROUPS": {group name: USD for its members together}}. A submission that does not fit is refused.
     "BUDGETS": {},
+    # Per provider alias: {"IMAGES_PER_MINUTE": n, "REQUESTS_PER_MINUTE": n, "CONCURRENT_REQUESTS": n},
+    # shared by every worker (ratelimits.py, governance.py).
     "RATE_LIMITS": {},
+    # Submissions (a bulk batch is one) each user may make a minute; None: no limit.
+    "USER_SUBMISSIONS_PER_MINUTE": None,
+    # True: every ForeignKey to the image model gets the chooser with Generate / Edit with AI.
+    "REPLACE_IMAGE_CHOOSER": False,
 }
 PROVIDER_DEFAULTS: dict[str, Any] = {"TIMEOUT": 300, "BASE_URL": "https://api.openai.com/v1"}
 PROVIDER_KEYS = frozenset({"CLASS", "MODEL", "API_KEY", "BASE_URL", "TIMEOUT", "OPTIONS"})

@@ -1,0 +1,496 @@
+"""The editor's admin views: permissions and CSRF, submitting, the status the tray polls, candidate actions,
+the studio fragments, and the AI images area (jobs list with filters, job page)."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image as PILImage
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.models import Collection
+
+from wagtail_imagegen import jobs, tasks
+from wagtail_imagegen.models import GenerationJob, GenerationOutput
+from wagtail_imagegen.views import urls as imagegen_urls
+
+from .conftest import mask_bytes
+
+pytestmark = pytest.mark.django_db
+Status = GenerationJob.Status
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"wagtail_imagegen:{name}", args=args)
+
+
+def run(job: GenerationJob) -> GenerationJob:
+    tasks.run_job(str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("admin", password="password")
+
+
+@pytest.fixture
+def admin(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def editor_client(editor):
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """An admin user without the generate_image permission."""
+    user = django_user_model.objects.create_user("outsider", password="password")
+    group = Group.objects.create(name="Editors without AI")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    user.groups.add(group)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editorial(editor):
+    return Collection.objects.get(name="Editorial")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Permissions and CSRF
+# ---------------------------------------------------------------------------------------------------
+
+SAMPLE_ARGS = {"pk": None}
+
+
+def every_endpoint():
+    """(name, method, url) of every view in the namespace, with sample arguments."""
+    for pattern in imagegen_urls.urlpatterns:
+        converters = pattern.pattern.converters
+        args = [uuid.uuid4() if type(c).__name__ == "UUIDConverter" else 1 for c in converters.values()]
+        view = pattern.callback
+        method = "post" if getattr(view, "__name__", "") in POST_VIEWS else "get"
+        yield pattern.name, method, reverse(f"wagtail_imagegen:{pattern.name}", args=args)
+
+
+POST_VIEWS = {"submit", "estimate", "job_cancel", "use_output", "discard_output", "refine_output", "final_quality"}
+
+
+@pytest.mark.parametrize(("name", "method", "address"), list(every_endpoint()))
+def test_users_without_the_permission_get_403_from_every_endpoint(outsider, name, method, address):
+    response = getattr(outsider, method)(address)
+    assert response.status_code == 403, name
+
+
+def test_every_endpoint_is_covered_by_the_403_test():
+    names = {name for name, _method, _url in every_endpoint()}
+    assert len(names) == len(imagegen_urls.urlpatterns) >= 16
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client):
+    response = client.get(url("job_list"))
+    assert response.status_code == 302
+    assert reverse("wagtailadmin_login") in response["Location"]
+
+
+def test_posts_need_the_csrf_token(superuser):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    assert client.post(url("submit"), {"prompt": "A lighthouse"}).status_code == 403
+    assert not GenerationJob.objects.exists()
+    token = client.get(url("generate")).cookies["csrftoken"].value
+    response = client.post(url("submit"), {"prompt": "A lighthouse", "size": "auto", "quality": "low",
+                                           "background": "auto", "output_format": "png", "n": 1},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 201
+
+
+def test_the_permission_is_offered_in_the_group_editor(admin):
+    group = Group.objects.create(name="Marketing")
+    response = admin.get(reverse("wagtailusers_groups:edit", args=[group.pk]))
+    permission = Permission.objects.get(codename="generate_image")
+    assert f'value="{permission.pk}"' in response.content.decode()
+
+
+def ai_images_menu():
+    from wagtail.admin.menu import admin_menu
+
+    return next(item for item in admin_menu.registered_menu_items if item.name == "imagegen").menu
+
+
+def test_the_ai_images_menu_is_shown_to_users_who_may_generate(admin, outsider):
+    page = admin.get(reverse("wagtailadmin_home")).content.decode()
+    assert '"label": "AI images"' in page and url("generate") in page and url("job_list") in page
+    assert '"label": "AI images"' not in outsider.get(reverse("wagtailadmin_home")).content.decode()
+
+
+def test_other_modules_add_items_to_the_ai_images_menu(admin):
+    menu = ai_images_menu()
+    assert menu.register_hook_name == "register_imagegen_menu_item"
+
+    def extra_item():
+        return MenuItem("Usage report", "/admin/usage/", name="imagegen-usage", order=900)
+
+    with hooks.register_temporarily("register_imagegen_menu_item", extra_item):
+        menu.__dict__.pop("registered_menu_items", None)  # the menu reads its hook once, then caches
+        try:
+            page = admin.get(reverse("wagtailadmin_home")).content.decode()
+        finally:
+            menu.__dict__.pop("registered_menu_items", None)
+    assert '"label": "Usage report"' in page
+
+
+def test_config_script_gives_the_scripts_their_urls(admin):
+    response = admin.get(url("config"))
+    assert response["Content-Type"].startswith("text/javascript")
+    body = response.content.decode()
+    assert body.startswith("window.wagtailImagegenConfig = ")
+    assert '"canGenerate": true' in body and url("modal") in body
+    assert url("job_status", uuid.UUID(int=0)) in body and url("output_use", 0) in body
+
+
+# ---------------------------------------------------------------------------------------------------
+# Submitting and estimating
+# ---------------------------------------------------------------------------------------------------
+
+FORM = {"size": "1024x1024", "quality": "low", "background": "auto", "output_format": "png", "n": 2,
+        "previews": "on"}
+
+
+def test_a_generation_is_queued_with_the_options_chosen(admin, superuser):
+    response = admin.post(url("submit"), {**FORM, "prompt": "A lighthouse at dusk", "invariants": "the red roof",
+                                          "provider": "demo"})
+    assert response.status_code == 201
+    data = response.json()
+    job = GenerationJob.objects.get(pk=data["job"])
+    assert (job.kind, job.provider, job.requested_by, job.invariants) == ("generate", "demo", superuser, "the red roof")
+    assert job.params == {"size": "1024x1024", "quality": "low", "background": "auto", "output_format": "png",
+                          "n": 2, "moderation": "auto", "partial_images": 2}
+    assert data["status"] == "queued" and data["chain"][-1]["prompt"] == "A lighthouse at dusk"
+
+
+def test_an_edit_sends_the_images_in_order_and_the_painted_mask(admin, make_image):
+    first, reference = make_image("Product", 640, 480), make_image("Style", 300, 300)
+    mask = SimpleUploadedFile("mask.png", mask_bytes(640, 480), content_type="image/png")
+    response = admin.post(url("submit"), {**FORM, "n": 1, "prompt": "Put it on a beach", "label": "beach",
+                                          "input_fidelity": "high", "images": [first.pk, reference.pk],
+                                          "mask": mask})
+    assert response.status_code == 201, response.json()
+    job = GenerationJob.objects.get()
+    assert (job.kind, job.label, job.params["input_fidelity"]) == ("edit", "beach", "high")
+    assert job.source_images() == [first, reference]
+    with job.mask.open("rb") as handle, PILImage.open(io.BytesIO(handle.read())) as picture:
+        assert picture.size == (640, 480) and picture.mode == "RGBA"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "text"),
+    [
+        ({"prompt": ""}, "prompt", "required"),
+        ({"size": "333x333"}, "size", "valid choice"),
+        ({"background": "transparent", "output_format": "jpeg"}, "background", "PNG or WebP"),
+        ({"n": 11}, "n", "10"),
+    ],
+)
+def test_refused_requests_come_back_with_errors_on_their_fields(admin, changes, field, text):
+    response = admin.post(url("submit"), {**FORM, "prompt": "A lighthouse", **changes})
+    assert response.status_code == 400
+    assert text in " ".join(response.json()["errors"][field])
+    assert not GenerationJob.objects.exists()
+
+
+def test_source_images_are_limited_to_those_the_editor_may_choose(editor_client, make_image, editorial):
+    allowed, private = make_image("Allowed", collection=editorial), make_image("Private")
+    response = editor_client.post(url("submit"), {**FORM, "prompt": "Brighter", "images": [allowed.pk, private.pk]})
+    assert response.status_code == 400
+    assert "Private" in response.json()["errors"]["images"][0]
+    assert editor_client.post(url("submit"), {**FORM, "prompt": "Brighter", "images": [allowed.pk]}).status_code == 201
+
+
+def test_a_mask_of_the_wrong_size_is_refused_on_the_mask_field(admin, make_image):
+    image = make_image("Product", 640, 480)
+    mask = SimpleUploadedFile("mask.png", mask_bytes(100, 100), content_type="image/png")
+    response = admin.post(url("submit"), {**FORM, "prompt": "Edit", "images": [image.pk], "mask": mask})
+    assert "640×480" in response.json()["errors"]["mask"][0]
+
+
+def test_a_spent_budget_is_explained_above_the_form(admin, settings):
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "BUDGETS": {"SITE": 0.001}}
+    response = admin.post(url("submit"), {**FORM, "prompt": "A lighthouse"})
+    assert response.status_code == 400
+    assert "budget" in response.json()["errors"]["__all__"][0]
+    assert not GenerationJob.objects.exists()
+
+
+def test_too_many_submissions_say_when_to_try_again(admin, settings):
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "USER_SUBMISSIONS_PER_MINUTE": 1}
+    assert admin.post(url("submit"), {**FORM, "prompt": "One"}).status_code == 201
+    errors = admin.post(url("submit"), {**FORM, "prompt": "Two"}).json()["errors"]["__all__"]
+    assert "Try again in" in errors[0]
+
+
+def test_the_estimate_follows_the_options(admin, make_image):
+    image = make_image("Product", 1024, 1024)
+    low = admin.post(url("estimate"), {**FORM, "prompt": "A lighthouse", "n": 1, "previews": ""}).json()
+    high = admin.post(url("estimate"), {**FORM, "prompt": "A lighthouse", "n": 1, "previews": "", "quality": "high",
+                                        "images": [image.pk]}).json()
+    expected = jobs.estimate_cost("A lighthouse", size="1024x1024", quality="low", n=1, partial_images=0)
+    assert low["cost"] == str(expected) and low["label"] == f"US${expected:.3f}"
+    assert float(high["cost"]) > 10 * float(low["cost"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The status the tray polls
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("use_fake_api")
+def test_status_reports_progress_then_candidates_with_chosen_data(admin, superuser):
+    job = jobs.submit_generation("A lighthouse", user=superuser, n=2, quality="low")
+    queued = admin.get(url("job_status", job.pk)).json()
+    assert (queued["status"], queued["status_label"], queued["outputs"], queued["message"]) == (
+        "queued", "Queued", [], None)
+    assert queued["elapsed"] >= 0 and queued["detail_url"] == url("job_detail", job.pk)
+    run(job)
+    done = admin.get(url("job_status", job.pk)).json()
+    assert done["status"] == "succeeded" and done["is_finished"] and len(done["outputs"]) == 2
+    chosen = done["outputs"][0]["chosen"]
+    image = GenerationOutput.objects.get(job=job, index=0).image
+    assert chosen["id"] == image.pk and chosen["title"] == image.title
+    assert chosen["preview"]["width"] <= 165 and chosen["preview"]["url"].startswith("/media/images/")
+    assert chosen["default_alt_text"] == ""  # the prompt is never offered as alt text
+    assert chosen["edit_url"] == reverse("wagtailimages:edit", args=[image.pk])
+
+
+@pytest.mark.usefixtures("use_fake_api")
+def test_polling_costs_the_same_few_queries_with_or_without_images(admin, superuser):
+    waiting = jobs.submit_generation("A lighthouse", user=superuser, n=1)
+    done = run(jobs.submit_generation("A harbour", user=superuser, n=3))
+    admin.get(url("job_status", done.pk))  # the first poll after success makes the preview renditions
+    counts = []
+    for job in (waiting, done):
+        with CaptureQueriesContext(connection) as queries:
+            assert admin.get(url("job_status", job.pk)).status_code == 200
+        counts.append(len(queries))
+    assert counts[1] <= counts[0] + 2 <= 8  # outputs add exactly: the images, and their renditions
+
+
+def test_a_streamed_preview_is_offered_while_the_job_runs(admin, superuser, settings):
+    job = jobs.submit_generation("A lighthouse", user=superuser)
+    job.partial_image.save("preview.png", SimpleUploadedFile("p.png", mask_bytes(10, 10)), save=False)
+    GenerationJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, partial_image=job.partial_image.name)
+    data = admin.get(url("job_status", job.pk)).json()
+    assert data["partial_url"].startswith(settings.MEDIA_URL + "imagegen/partials/") and "?v=" in data["partial_url"]
+
+
+def test_a_moderation_refusal_is_explained_with_its_categories(admin, superuser):
+    job = jobs.submit_generation("Something refused", user=superuser)
+    message = "The image service's safety system refused the prompt or input images (violence)."
+    GenerationJob.objects.filter(pk=job.pk).update(status=Status.FAILED, error_code="content_rejected",
+                                                   error_message=message, finished_at=timezone.now())
+    data = admin.get(url("job_status", job.pk)).json()
+    assert data["error"] == {"code": "content_rejected", "message": message}
+    assert data["message"]["title"] == "The image service refused this request"
+    assert "(violence)" in data["message"]["text"] and data["message"]["level"] == "error"
+
+
+def test_a_rate_limited_job_says_when_it_tries_again(admin, superuser):
+    job = jobs.submit_generation("Busy", user=superuser)
+    GenerationJob.objects.filter(pk=job.pk).update(
+        error_code="rate_limited", error_message="The image service is busy with too many requests.",
+        next_attempt_at=timezone.now() + timedelta(seconds=42),
+    )
+    message = admin.get(url("job_status", job.pk)).json()["message"]
+    assert message["level"] == "warning" and 40 <= message["retry_in"] <= 42
+    assert "Next try in about 4" in message["text"]
+
+
+def test_the_chain_lists_the_original_and_every_refined_candidate(admin, superuser, make_image, use_fake_api):
+    source = make_image("Product")
+    first = run(jobs.submit_edit([source], "On a beach", user=superuser, invariants="the logo"))
+    second = run(jobs.refine(first.outputs.get(), "Warmer light", user=superuser))
+    third = jobs.refine(second.outputs.get(), "Add a palm tree", user=superuser)
+    chain = admin.get(url("job_status", third.pk) + "?chain=1").json()["chain"]
+    assert [step["prompt"] for step in chain] == ["Product", "On a beach", "Warmer light", "Add a palm tree"]
+    assert chain[0]["kind"] == "original" and all(step["image"] for step in chain[:3])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Candidate actions
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def finished(superuser, use_fake_api):
+    return run(jobs.submit_generation("A lighthouse", user=superuser, n=2, quality="low", invariants="the red roof"))
+
+
+def test_use_this_keeps_the_candidate_and_returns_it_for_the_chooser(admin, finished):
+    output = finished.outputs.first()
+    data = admin.post(url("output_use", output.pk)).json()
+    assert data["state"] == "kept" and data["chosen"]["id"] == output.image_id
+    output.refresh_from_db()
+    assert output.state == GenerationOutput.State.KEPT and output.kept_by.username == "admin"
+
+
+def test_discard_marks_the_candidate(admin, finished):
+    output = finished.outputs.last()
+    assert admin.post(url("output_discard", output.pk)).json()["state"] == "discarded"
+
+
+def test_refine_carries_the_invariants_and_links_the_candidate(admin, finished):
+    output = finished.outputs.first()
+    response = admin.post(url("output_refine", output.pk), {"prompt": "Add fog", "invariants": "the red roof"})
+    assert response.status_code == 201
+    job = GenerationJob.objects.get(pk=response.json()["job"])
+    assert (job.kind, job.parent_output, job.invariants) == ("edit", output, "the red roof")
+    assert job.sent_prompt.endswith("Keep unchanged: the red roof")
+    assert admin.post(url("output_refine", output.pk), {"prompt": ""}).json()["errors"]["prompt"]
+
+
+def test_final_quality_refines_at_high_quality_with_high_input_fidelity(admin, finished):
+    response = admin.post(url("output_final", finished.outputs.first().pk))
+    job = GenerationJob.objects.get(pk=response.json()["job"])
+    assert (job.params["quality"], job.params["input_fidelity"], job.params["n"]) == ("high", "high", 1)
+    assert job.invariants == "the red roof"
+
+
+def test_editors_cannot_act_on_other_editors_candidates(editor_client, finished):
+    output = finished.outputs.first()
+    for name in ("output_use", "output_discard", "output_refine", "output_final"):
+        assert editor_client.post(url(name, output.pk), {"prompt": "x"}).status_code == 403
+    assert editor_client.post(url("job_cancel", finished.pk)).status_code == 403
+
+
+def test_cancel_from_the_tray_and_from_the_job_page(admin, superuser):
+    job = jobs.submit_generation("A lighthouse", user=superuser)
+    data = admin.post(url("job_cancel", job.pk), headers={"Accept": "application/json"}).json()
+    assert data["status"] == "cancelled" and data["message"]["level"] == "info"
+    other = jobs.submit_generation("A harbour", user=superuser)
+    response = admin.post(url("job_cancel", other.pk))
+    assert response.status_code == 302 and response["Location"] == url("job_detail", other.pk)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The studio: modal, page, recent jobs, library picker
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_the_modal_opens_the_studio_for_generating(admin):
+    data = admin.get(url("modal"), {"mode": "generate", "target": "field"}).json()
+    assert data["step"] == "imagegen"
+    html = data["html"]
+    assert 'data-controller="imagegen-form"' in html and "Use this" in html
+    assert 'maxlength="32000"' in html and 'data-imagegen-form-max-images-value="16"' in html
+
+
+def test_the_modal_edits_an_image_the_editor_may_choose(editor_client, make_image, editorial):
+    allowed, private = make_image("Allowed", collection=editorial), make_image("Private")
+    html = editor_client.get(url("modal"), {"mode": "edit", "image": allowed.pk, "label": "winter"}).json()["html"]
+    assert f'name="images" value="{allowed.pk}"' in html and 'value="winter"' in html
+    assert "Keep" in html and "Use this" not in html  # not opened from a field
+    html = editor_client.get(url("modal"), {"mode": "edit", "image": private.pk}).json()["html"]
+    assert f'name="images" value="{private.pk}"' not in html and "Private" not in html
+
+
+def test_the_generate_page_has_the_studio(admin):
+    response = admin.get(url("generate"))
+    assert response.status_code == 200
+    assert b'data-controller="imagegen-job imagegen-recent"' in response.content
+    assert url("config").encode() in response.content
+
+
+def test_recent_jobs_are_the_editors_own(editor_client, editor, superuser, editorial):
+    jobs.submit_generation("Mine", user=editor, collection=editorial)
+    jobs.submit_generation("Someone else's", user=superuser)
+    html = editor_client.get(url("recent")).content.decode()
+    assert "Mine" in html and "Someone else" not in html and "data-imagegen-active" in html
+
+
+def test_the_library_picker_lists_only_images_the_editor_may_choose(editor_client, make_image, editorial):
+    make_image("Allowed beach", collection=editorial)
+    make_image("Private beach")
+    html = editor_client.get(url("source_images"), {"q": "beach"}).content.decode()
+    assert "Allowed beach" in html and "Private beach" not in html
+
+
+# ---------------------------------------------------------------------------------------------------
+# AI images > Jobs
+# ---------------------------------------------------------------------------------------------------
+
+
+def make_jobs(count: int, user, kind: str = "generate", **fields) -> None:
+    GenerationJob.objects.bulk_create(
+        GenerationJob(kind=kind, prompt=f"Job {index}", provider="default", model="gpt-image-1.5",
+                      requested_by=user, **fields) for index in range(count)
+    )
+
+
+def list_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url("job_list")).status_code == 200
+    return len(queries)
+
+
+def test_the_jobs_list_costs_the_same_queries_for_50_jobs_as_for_5(admin, superuser, editor, django_assert_num_queries):
+    make_jobs(3, superuser)
+    make_jobs(2, editor, status=Status.FAILED)
+    baseline = list_queries(admin)
+    make_jobs(45, editor, kind="edit")
+    with django_assert_num_queries(baseline):
+        response = admin.get(url("job_list"))
+    html = response.content.decode()
+    assert all(url("job_detail", pk) in html for pk in GenerationJob.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"status": "failed"}, {"Failed 0"}),
+        ({"kind": "edit"}, {"Edit 0"}),
+        ({"requested_by": "EDITOR"}, {"Edit 0", "Failed 0"}),
+        ({"created_at_from": "2020-01-01", "created_at_to": "2020-12-31"}, {"Old 0"}),
+    ],
+)
+def test_the_jobs_list_filters_by_status_kind_user_and_date(admin, superuser, editor, query, expected):
+    GenerationJob.objects.create(kind="generate", prompt="Failed 0", provider="default", model="m",
+                                 requested_by=editor, status=Status.FAILED)
+    GenerationJob.objects.create(kind="edit", prompt="Edit 0", provider="default", model="m", requested_by=editor)
+    GenerationJob.objects.create(kind="generate", prompt="Old 0", provider="default", model="m",
+                                 requested_by=superuser, created_at=timezone.now().replace(year=2020, month=6))
+    query = {key: (editor.pk if value == "EDITOR" else value) for key, value in query.items()}
+    html = admin.get(url("job_list_results"), query).content.decode()
+    shown = {prompt for prompt in ("Failed 0", "Edit 0", "Old 0") if prompt in html}
+    assert shown == expected
+
+
+def test_the_job_page_shows_lineage_prompts_escaped_parameters_usage_and_cost(admin, superuser, use_fake_api):
+    parent = run(jobs.submit_generation("<script>alert('x')</script> A lighthouse", user=superuser))
+    child = run(jobs.refine(parent.outputs.get(), "Add fog", user=superuser, invariants="the <b>roof</b>"))
+    html = admin.get(url("job_detail", child.pk)).content.decode()
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; A lighthouse" in html
+    assert "<script>alert" not in html and "the &lt;b&gt;roof&lt;/b&gt;" in html
+    assert url("job_detail", parent.pk) in html  # lineage
+    assert "input_image_tokens" in html and "output_image_tokens" in html
+    assert f"US${child.estimated_cost:.3f}" in html and f"US${child.actual_cost:.3f}" in html
+    parent_html = admin.get(url("job_detail", parent.pk)).content.decode()
+    assert url("job_detail", child.pk) in parent_html and "Refined from candidate 1" in parent_html

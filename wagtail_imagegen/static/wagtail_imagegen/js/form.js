@@ -1,0 +1,116 @@
+import { Controller, clearErrors, debounce, request, showErrors } from './core.js';
+
+/**
+ * The generate / edit form: prompt counter, live cost estimate, the ordered images (the first one is edited
+ * and carries the mask), and submitting. On success it dispatches `imagegen-form:submitted` with the job.
+ */
+export class FormController extends Controller {
+  static targets = ['errors', 'sources', 'sourceTemplate', 'addSource', 'mask', 'counter', 'estimate', 'submit',
+    'submitLabel'];
+
+  static values = {
+    submitUrl: String, estimateUrl: String, maxImages: Number, generateLabel: String, editLabel: String,
+    busyLabel: String, failedText: String,
+  };
+
+  connect() {
+    this.estimateSoon = debounce(() => this.estimate(), 400);
+    this.prompt = this.element.elements.namedItem('prompt');
+    this.updateCounter();
+    // The mask painter inside connects after this form: give it the first image once it has.
+    Promise.resolve().then(() => this.sourcesChanged());
+  }
+
+  changed(event) {
+    if (!event.target.name) return; // the picker's search box and the mask tools are not options
+    if (event.target.name === 'prompt') this.updateCounter();
+    this.estimateSoon();
+  }
+
+  updateCounter() {
+    this.counterTarget.textContent = this.counterTarget.dataset.template.replace(
+      '__COUNT__', this.prompt.value.length.toLocaleString(),
+    );
+  }
+
+  async estimate() {
+    const { ok, data } = await request(this.estimateUrlValue, { method: 'POST', body: this.payload() });
+    if (ok && data) this.estimateTarget.textContent = data.label;
+  }
+
+  payload() {
+    const data = new FormData(this.element);
+    data.delete('mask');
+    return data;
+  }
+
+  get sourceItems() {
+    return Array.from(this.sourcesTarget.children);
+  }
+
+  /** From the picker (`imagegen-picker:picked`): add an image unless it is there already or the list is full. */
+  addSource({ detail }) {
+    const ids = this.sourceItems.map((item) => item.querySelector('input').value);
+    if (ids.includes(String(detail.id)) || ids.length >= this.maxImagesValue) return;
+    const item = this.sourceTemplateTarget.content.firstElementChild.cloneNode(true);
+    item.querySelector('input').value = detail.id;
+    item.querySelector('[data-source-preview]').src = detail.preview;
+    item.querySelector('[data-source-title]').textContent = String(detail.title);
+    Object.assign(item.dataset, { url: detail.url, width: detail.width, height: detail.height });
+    this.sourcesTarget.append(item);
+    this.sourcesChanged();
+  }
+
+  removeSource(event) {
+    event.currentTarget.closest('li').remove();
+    this.sourcesChanged();
+  }
+
+  /** With images the form edits: edit-only fields show, the mask painter takes the first image. */
+  sourcesChanged() {
+    const items = this.sourceItems;
+    const editing = items.length > 0;
+    this.element.querySelectorAll('[data-imagegen-edit-only]').forEach((element) => {
+      element.hidden = !editing;
+    });
+    this.addSourceTarget.disabled = items.length >= this.maxImagesValue;
+    this.submitLabelTarget.textContent = editing ? this.editLabelValue : this.generateLabelValue;
+    const mask = this.maskController;
+    if (mask) mask.load(editing ? items[0].dataset : null);
+    this.estimateSoon();
+  }
+
+  get maskController() {
+    return this.application.getControllerForElementAndIdentifier(this.maskTarget, 'imagegen-mask');
+  }
+
+  async submit(event) {
+    event.preventDefault();
+    const data = this.payload();
+    const mask = this.maskController && (await this.maskController.exportMask());
+    if (mask) data.append('mask', mask, 'mask.png');
+    this.busy(true);
+    try {
+      const { ok, data: job } = await request(this.submitUrlValue, { method: 'POST', body: data });
+      if (ok) {
+        clearErrors(this.element, this.errorsTarget);
+        this.dispatch('submitted', { detail: job });
+      } else {
+        showErrors(this.element, (job && job.errors) || { __all__: [this.failedTextValue] }, this.errorsTarget);
+      }
+    } catch (error) {
+      showErrors(this.element, { __all__: [this.failedTextValue] }, this.errorsTarget);
+    } finally {
+      this.busy(false);
+    }
+  }
+
+  busy(on) {
+    this.submitTarget.disabled = on;
+    if (on) {
+      this.submitLabelTarget.textContent = this.busyLabelValue;
+    } else {
+      this.submitLabelTarget.textContent = this.sourceItems.length ? this.editLabelValue : this.generateLabelValue;
+    }
+  }
+}

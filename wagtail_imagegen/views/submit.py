@@ -1,0 +1,23 @@
+"""Queuing a generation or an edit from the modal or the AI images page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_POST
+
+from ..forms import ImageGenForm
+from .access import generate_permission_required
+from .payloads import form_errors, new_job_payload
+
+
+@require_POST
+@generate_permission_required
+def submit(request: Any) -> JsonResponse:
+    """201 with the new job's status, or 400 with errors by field (jobs.py's included)."""
+    form = ImageGenForm(request.POST, request.FILES)
+    job = form.submit(request.user) if form.is_valid() else None
+    if job is None:
+        return JsonResponse({"errors": form_errors(form)}, status=400)
+    return JsonResponse(new_job_payload(job), status=201)
