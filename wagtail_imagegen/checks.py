@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,8 @@ from . import conf
 SETTING = "WAGTAIL_IMAGEGEN"
 # Seconds a worker needs after the API answers to store the outputs.
 PERSISTENCE_MARGIN = 30
+RATE_LIMIT_KEYS = frozenset({"IMAGES_PER_MINUTE", "REQUESTS_PER_MINUTE", "CONCURRENT_REQUESTS"})
+BUDGET_KEYS = frozenset({"SITE", "PER_USER", "USERS", "GROUPS"})
 
 
 def error(number: int, msg: str, hint: str) -> checks.Error:
@@ -50,6 +53,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         messages.extend(check_provider(alias, entry))
     messages.extend(check_general())
     messages.extend(check_rate_limits(providers))
+    messages.extend(check_budgets())
+    messages.extend(check_submission_rate())
     messages.extend(check_q_cluster(providers))
     return messages
 
@@ -105,11 +110,42 @@ def check_rate_limits(providers: dict[str, Any]) -> Iterator[checks.CheckMessage
         where = f'{SETTING}["RATE_LIMITS"]["{alias}"]'
         if alias not in providers:
             yield error(14, f"{where} names no provider in PROVIDERS.", f"Use one of: {', '.join(providers)}.")
-        elif not isinstance(entry, dict) or set(entry) - {"IMAGES_PER_MINUTE", "REQUESTS_PER_MINUTE"} or not all(
-            isinstance(value, int | float) and not isinstance(value, bool) and value > 0 for value in entry.values()
+        elif not isinstance(entry, dict) or set(entry) - RATE_LIMIT_KEYS or not all(
+            is_number(value) and value > 0 for value in entry.values()
         ):
-            yield error(14, f"{where} must map IMAGES_PER_MINUTE and/or REQUESTS_PER_MINUTE to positive numbers.",
+            yield error(14, f"{where} must map IMAGES_PER_MINUTE, REQUESTS_PER_MINUTE and/or CONCURRENT_REQUESTS "
+                            "to positive numbers.",
                         "Use the limits of your API account (OpenAI shows them under Limits).")
+        elif not isinstance(entry.get("CONCURRENT_REQUESTS", 1), int):
+            yield error(14, f'{where}["CONCURRENT_REQUESTS"] must be a whole number.', "For example 4.")
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def check_budgets() -> Iterator[checks.CheckMessage]:
+    budgets, where = conf.setting("BUDGETS"), f'{SETTING}["BUDGETS"]'
+    hint = 'For example {"SITE": 500, "PER_USER": 25, "USERS": {"alice": 100}, "GROUPS": {"Editors": 200}} (USD).'
+    if not isinstance(budgets, dict) or set(budgets) - BUDGET_KEYS:
+        yield error(15, f"{where} must be a dict with the keys SITE, PER_USER, USERS and/or GROUPS.", hint)
+        return
+    amounts = [budgets.get(key) for key in ("SITE", "PER_USER") if budgets.get(key) is not None]
+    for key in ("USERS", "GROUPS"):
+        named = budgets.get(key, {})
+        if not isinstance(named, dict):
+            yield error(15, f'{where}["{key}"] must map names to monthly amounts in USD.', hint)
+            return
+        amounts.extend(named.values())
+    if not all(is_number(amount) and amount >= 0 for amount in amounts):
+        yield error(15, f"{where} amounts must be numbers of US dollars, 0 or more.", hint)
+
+
+def check_submission_rate() -> Iterator[checks.CheckMessage]:
+    value = conf.setting("USER_SUBMISSIONS_PER_MINUTE")
+    if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        yield error(16, f'{SETTING}["USER_SUBMISSIONS_PER_MINUTE"] must be a positive whole number or None.',
+                    "For example 10; a bulk batch counts as one submission.")
 
 
 def check_q_cluster(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:

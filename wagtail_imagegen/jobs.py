@@ -22,7 +22,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 from wagtail.models import Collection
 
-from . import conf, pricing, tasks
+from . import conf, governance, pricing, reports, tasks
 from .compat import get_image_permission_policy
 from .models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant, JobSourceImage
 from .providers.base import ModelCapabilities
@@ -286,19 +286,21 @@ def submit(
     target = images[0].collection if images else resolve_collection(collection, user)
     if not images:
         check_collection(target, user)
-    return create_job(
+    job = build_job(
         kind=kind, prompt=prompt, invariants=invariants, options=opts, alias=alias, model=model,
-        images=images, mask_data=mask_data, collection=target, label=label, batch=batch,
-        parent_output=parent_output, user=user,
+        images=images, collection=target, label=label, batch=batch, parent_output=parent_output, user=user,
     )
+    # Budgets and the per-user submission rate: a refused submission queues nothing.
+    with governance.admission(user, job.estimated_cost):
+        return create_job(job, images=images, mask_data=mask_data)
 
 
-@transaction.atomic
-def create_job(*, kind: str, prompt: str, invariants: str, options: Options, alias: str, model: str,
-               images: tuple[Any, ...], mask_data: bytes | None, collection: Collection, label: str,
-               batch: GenerationBatch | None, parent_output: GenerationOutput | None, user: Any) -> GenerationJob:
+def build_job(*, kind: str, prompt: str, invariants: str, options: Options, alias: str, model: str,
+              images: tuple[Any, ...], collection: Collection, label: str, batch: GenerationBatch | None,
+              parent_output: GenerationOutput | None, user: Any) -> GenerationJob:
+    """An unsaved job with its cost estimate (bulk.py saves many at once)."""
     variant_source = parent_output.job.variant_source if parent_output else (images[0] if images else None)
-    job = GenerationJob(
+    return GenerationJob(
         kind=kind, prompt=prompt.strip(), invariants=invariants.strip(), sent_prompt=compose_prompt(prompt, invariants),
         params={key: value for key, value in asdict(options).items() if value is not None},
         provider=alias, model=model, label=label, collection=collection, batch=batch,
@@ -307,6 +309,10 @@ def create_job(*, kind: str, prompt: str, invariants: str, options: Options, ali
         estimated_cost=estimate_cost(prompt, model=model, images=images, invariants=invariants,
                                      **asdict(options)),
     )
+
+
+@transaction.atomic
+def create_job(job: GenerationJob, *, images: tuple[Any, ...], mask_data: bytes | None) -> GenerationJob:
     if mask_data is not None:
         job.mask.save("mask.png", ContentFile(mask_data), save=False)
     job.save()
@@ -341,6 +347,7 @@ def keep(output: GenerationOutput, *, user: Any = None, label: str | None = None
                 defaults={"image_id": output.image_id, "output": output, "updated_by": user,
                           "updated_at": timezone.now()},
             )
+        reports.log_kept(output, user=user, label=label)  # the images' History (Wagtail log entries)
     output.refresh_from_db()
     return output
 
@@ -349,6 +356,7 @@ def discard(output: GenerationOutput, *, user: Any = None) -> GenerationOutput:
     """Reject a candidate; `imagegen purge` later deletes its image if nothing uses it."""
     check_permission(user)
     GenerationOutput.objects.filter(pk=output.pk).update(state=GenerationOutput.State.DISCARDED)
+    reports.log_discarded(output, user=user)  # the image's History (Wagtail log entries)
     output.refresh_from_db()
     return output
 

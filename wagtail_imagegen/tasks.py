@@ -18,6 +18,8 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import conf, outputs, pricing, ratelimits
+from . import conf, governance, outputs, pricing, ratelimits, reports
 from .inputs import build_request
 from .models import GenerationJob
 from .providers.base import PartialImage, ProviderError, RateLimited, Usage, redact
@@ -177,6 +179,7 @@ def execute(job: GenerationJob, token: str) -> None:
     for output in job.outputs.order_by("index"):
         outputs.save_as_image(output)
         outputs.discard_raw(output)
+    reports.log_generation(job)  # "Generated with AI" in each new image's history
     finish(job, token)
 
 
@@ -195,16 +198,26 @@ def wait_for_rate_limit(job: GenerationJob) -> None:
     time.sleep(wait)
 
 
+@contextmanager
+def api_slot(job: GenerationJob) -> Iterator[None]:
+    """One of the provider's CONCURRENT_REQUESTS slots (governance.py) for the call, or defer the job."""
+    with governance.api_slot(job.provider, hold=lease_seconds()) as free:
+        if not free:
+            raise Deferred(governance.slot_wait())
+        yield
+
+
 def call_api(job: GenerationJob, token: str) -> dict[str, Any]:
     """Call the provider once; store its bytes before anything else. Returns the stored manifest."""
-    wait_for_rate_limit(job)
-    # A previous attempt that died mid-call may have been charged: say so if we call again.
-    fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
-           maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
-    request = build_request(job)
-    started = time.monotonic()
-    with conf.get_provider(job.provider) as provider:
-        result = provider.run(request, on_partial=lambda partial: store_partial(job, token, partial))
+    with api_slot(job):
+        wait_for_rate_limit(job)
+        # A previous attempt that died mid-call may have been charged: say so if we call again.
+        fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
+               maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
+        request = build_request(job)
+        started = time.monotonic()
+        with conf.get_provider(job.provider) as provider:
+            result = provider.run(request, on_partial=lambda partial: store_partial(job, token, partial))
     job.api_seconds = time.monotonic() - started
     return outputs.store_result(job, result)
 

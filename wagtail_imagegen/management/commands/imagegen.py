@@ -19,16 +19,15 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 
-from wagtail_imagegen import jobs, tasks
-from wagtail_imagegen.models import GenerationJob, GenerationOutput, JobSourceImage
+from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, JobSourceImage
 from wagtail_imagegen.serializers import job_as_dict
 
 OPTION_NAMES = {"n": "n", "size": "size", "quality": "quality", "background": "background",
                 "format": "output_format", "compression": "output_compression", "fidelity": "input_fidelity"}
 
 
-def add_image_options(parser: ArgumentParser) -> None:
-    parser.add_argument("--n", type=int, help="How many candidates (1-10).")
+def add_recipe_options(parser: ArgumentParser) -> None:
     parser.add_argument("--size", help="auto, 1024x1024, 1536x1024, 1024x1536 (gpt-image-2: any WxH).")
     parser.add_argument("--quality", choices=["low", "medium", "high", "auto"])
     parser.add_argument("--background", choices=["auto", "opaque", "transparent"])
@@ -36,6 +35,11 @@ def add_image_options(parser: ArgumentParser) -> None:
     parser.add_argument("--compression", type=int, help="0-100, for jpeg and webp.")
     parser.add_argument("--user", help="Act as this user (permissions and ownership).")
     parser.add_argument("--provider", help="A provider alias from WAGTAIL_IMAGEGEN['PROVIDERS'].")
+
+
+def add_image_options(parser: ArgumentParser) -> None:
+    parser.add_argument("--n", type=int, help="How many candidates (1-10).")
+    add_recipe_options(parser)
     wait = parser.add_mutually_exclusive_group()
     wait.add_argument("--wait", action="store_true", help="Wait for a worker to finish the job.")
     wait.add_argument("--sync", action="store_true", help="Run the job in this process.")
@@ -43,11 +47,28 @@ def add_image_options(parser: ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="Print the job as JSON.")
 
 
-def add_edit_options(parser: ArgumentParser) -> None:
+def add_instruction_options(parser: ArgumentParser) -> None:
     parser.add_argument("--prompt", required=True, help="The instruction.")
     parser.add_argument("--invariants", help="What must stay unchanged; repeated in every refinement.")
     parser.add_argument("--fidelity", choices=["high", "low"], help="Input fidelity (faces, logos).")
+
+
+def add_edit_options(parser: ArgumentParser) -> None:
+    add_instruction_options(parser)
     add_image_options(parser)
+
+
+def add_bulk_parser(commands: Any) -> None:
+    bulk_parser = commands.add_parser("bulk", help="Make a variant of many library images (one job per image).")
+    selection = bulk_parser.add_mutually_exclusive_group(required=True)
+    selection.add_argument("--collection", help="Every image in this collection (name or id).")
+    selection.add_argument("--tag", help="Every image with this tag.")
+    selection.add_argument("image_ids", nargs="*", type=int, default=[], metavar="IMAGE_ID")
+    bulk_parser.add_argument("--label", required=True, help="Variant label, e.g. winter.")
+    bulk_parser.add_argument("--dry-run", action="store_true", help="Show the images and the estimate only.")
+    bulk_parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+    add_instruction_options(bulk_parser)
+    add_recipe_options(bulk_parser)
 
 
 class Command(BaseCommand):
@@ -67,6 +88,7 @@ class Command(BaseCommand):
         refine = commands.add_parser("refine", help="Edit a candidate again, keeping its invariants.")
         refine.add_argument("output_id", type=int, metavar="OUTPUT_ID")
         add_edit_options(refine)
+        add_bulk_parser(commands)
         status = commands.add_parser("status", help="Show a job.")
         status.add_argument("job_id")
         status.add_argument("--json", action="store_true")
@@ -108,6 +130,25 @@ class Command(BaseCommand):
         job = jobs.refine(get_output(options["output_id"]), options["prompt"], user=get_user(options["user"]),
                           invariants=options["invariants"], **image_options(options))
         self.follow(job, options)
+
+    def handle_bulk(self, options: dict[str, Any]) -> None:
+        images = list(bulk.select_images(collection=options["collection"], tag=options["tag"],
+                                         ids=options["image_ids"]))
+        if not images:
+            raise CommandError("No image matches the selection.")
+        recipe = bulk.Recipe(prompt=options["prompt"], label=options["label"], invariants=options["invariants"] or "",
+                             provider=options["provider"], options=image_options(options))
+        user = get_user(options["user"])
+        plan = bulk.plan_batch(images, recipe, user=user)
+        batch = None if options["dry_run"] else bulk.submit_batch(images, recipe, user=user)
+        data = bulk_summary(plan, batch)
+        if options["json"]:
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        verb = "Would queue" if batch is None else f"Batch {batch.pk}: queued"
+        self.stdout.write(f"{verb} {data['images']} job(s), estimated ${data['estimated_cost_usd']}.")
+        for skipped in data["skipped"]:
+            self.stdout.write(f"  skipped image {skipped['image_id']}: {skipped['reason']}")
 
     def follow(self, job: GenerationJob, options: dict[str, Any]) -> None:
         """Run or wait for the job as asked, then report it; a failed job exits non-zero."""
@@ -165,6 +206,16 @@ class Command(BaseCommand):
 
 def image_options(options: dict[str, Any]) -> dict[str, Any]:
     return {name: options[key] for key, name in OPTION_NAMES.items() if options.get(key) is not None}
+
+
+def bulk_summary(plan: bulk.Plan, batch: GenerationBatch | None) -> dict[str, Any]:
+    return {
+        "batch": str(batch.pk) if batch else None,
+        "dry_run": batch is None,
+        "images": len(plan.jobs),
+        "estimated_cost_usd": str(plan.estimated_cost),
+        "skipped": [{"image_id": image.pk, "reason": str(reason)} for image, reason in plan.skipped],
+    }
 
 
 def validation_text(exc: ValidationError) -> str:

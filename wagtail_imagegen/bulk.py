@@ -1,0 +1,247 @@
+"""Bulk variants: one recipe applied to many library images, one job per image, and their review.
+
+A batch is checked as a whole (permission, recipe, budget, the per-user submission rate: a batch is one
+submission) and its jobs are created with two bulk INSERTs, so 1,000 images cost the same few queries as
+ten. The workers then take the jobs at the pace the provider's RATE_LIMITS allow. Retrying a failed
+image adds a new job to the batch; the newest job of each image is the one the batch shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from wagtail.images import get_image_model
+from wagtail.models import Collection
+
+from . import governance, jobs, tasks
+from .compat import get_image_permission_policy
+from .models import GenerationBatch, GenerationJob, GenerationOutput, JobSourceImage
+
+Status = GenerationJob.Status
+# What a recipe may set; one candidate per image, and no previews (nobody watches 1,000 jobs draw).
+RECIPE_OPTIONS = ("size", "quality", "background", "output_format", "output_compression", "input_fidelity")
+INSERT_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The same instruction for every image of a batch."""
+
+    prompt: str
+    label: str
+    invariants: str = ""
+    provider: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_batch(cls, batch: GenerationBatch) -> Recipe:
+        params = dict(batch.params)
+        return cls(prompt=batch.prompt, label=batch.label, invariants=batch.invariants,
+                   provider=params.pop("provider", None), options=params)
+
+    def job_options(self) -> jobs.Options:
+        unknown = set(self.options) - set(RECIPE_OPTIONS)
+        if unknown:
+            raise ValidationError({"options": _("Unknown options: %(names)s.") % {"names": ", ".join(sorted(unknown))}})
+        return jobs.Options(n=1, partial_images=0, **{k: v for k, v in self.options.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a batch would do, before anything is saved: a job per usable image, and the images left out."""
+
+    recipe: Recipe
+    jobs: list[GenerationJob]
+    skipped: list[tuple[Any, str]]  # (image, why)
+
+    @property
+    def estimated_cost(self) -> Decimal:
+        return sum((job.estimated_cost for job in self.jobs), Decimal(0))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Planning and submitting
+# ---------------------------------------------------------------------------------------------------
+
+
+def select_images(*, collection: str | None = None, tag: str | None = None, ids: Iterable[int] = ()) -> QuerySet:
+    """Library images by collection (name or id), by tag, or by id (the CLI's selection)."""
+    images = get_image_model().objects.all()
+    if collection is not None:
+        images = images.filter(collection=jobs.resolve_collection(collection, None))
+    if tag is not None:
+        images = images.filter(tags__name=tag)
+    if ids:
+        images = images.filter(pk__in=list(ids))
+    return images.order_by("pk")
+
+
+def validate_recipe(recipe: Recipe) -> tuple[str, str, jobs.Options, Any]:
+    """The provider alias, model, options and capabilities of a valid recipe; else a field-keyed error."""
+    alias, model, caps, _partials = jobs.provider_settings(recipe.provider)
+    options = recipe.job_options()
+    errors = {**jobs.validate_prompt(recipe.prompt, recipe.invariants, caps),
+              **jobs.validate_options(options, caps, kind=GenerationJob.Kind.EDIT)}
+    if not recipe.label or slugify(recipe.label) != recipe.label:
+        errors["label"] = _("Give the variants a label of letters, numbers and hyphens, for example “winter”.")
+    if errors:
+        raise ValidationError(errors)
+    return alias, model, options, caps
+
+
+def usable_images(images: Sequence[Any], caps: Any, user: Any) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """Split images into those the user may edit (one permission query for all) and those left out."""
+    allowed = None
+    if user is not None:
+        policy = get_image_permission_policy()
+        allowed = set(policy.instances_user_has_permission_for(user, "choose")
+                      .filter(pk__in=[image.pk for image in images]).values_list("pk", flat=True))
+    usable, skipped = [], []
+    for image in images:
+        if allowed is not None and image.pk not in allowed:
+            skipped.append((image, _("You may not use this image.")))
+            continue
+        problem = jobs.validate_sources([image], caps, None)  # raster images only
+        if problem:
+            skipped.append((image, problem["images"]))
+        else:
+            usable.append(image)
+    return usable, skipped
+
+
+def plan_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
+               batch: GenerationBatch | None = None) -> Plan:
+    """Check a bulk request and build (without saving) its jobs; raises ValidationError or PermissionDenied."""
+    jobs.check_permission(user)
+    alias, model, options, caps = validate_recipe(recipe)
+    usable, skipped = usable_images(images, caps, user)
+    if not usable:
+        raise ValidationError({"images": _("None of the chosen images can be used.")})
+    # Variants go to their source image's collection (fetched at once, not one query an image).
+    collections = Collection.objects.in_bulk({image.collection_id for image in usable})
+    new_jobs = [
+        jobs.build_job(kind=GenerationJob.Kind.EDIT, prompt=recipe.prompt, invariants=recipe.invariants,
+                       options=options, alias=alias, model=model, images=(image,),
+                       collection=collections[image.collection_id], label=recipe.label, batch=batch,
+                       parent_output=None, user=user)
+        for image in usable
+    ]
+    return Plan(recipe, new_jobs, skipped)
+
+
+def estimate_batch(images: Sequence[Any], recipe: Recipe) -> Decimal:
+    """What the batch should cost, for a recipe still being written (nothing is validated)."""
+    model = jobs.provider_settings(recipe.provider)[1]
+    options = asdict(recipe.job_options())
+    return sum((jobs.estimate_cost(recipe.prompt, model=model, images=[image], invariants=recipe.invariants,
+                                   **options) for image in images), Decimal(0))
+
+
+def new_batch(recipe: Recipe, *, user: Any = None) -> GenerationBatch:
+    """An unsaved batch for the recipe (its id is known before it is saved)."""
+    alias = jobs.provider_settings(recipe.provider)[0]
+    params = {"provider": alias, **{k: v for k, v in recipe.options.items() if v is not None}}
+    return GenerationBatch(prompt=recipe.prompt.strip(), invariants=recipe.invariants.strip(), label=recipe.label,
+                           params=params, requested_by=user)
+
+
+def submit_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
+                 batch: GenerationBatch | None = None) -> GenerationBatch:
+    """Queue a variant of every usable image; the whole batch is one submission against budgets and limits."""
+    batch = batch or new_batch(recipe, user=user)
+    plan = plan_batch(images, recipe, user=user, batch=batch)
+    with governance.admission(user, plan.estimated_cost):
+        batch.save()
+        save_jobs(plan.jobs)
+    return batch
+
+
+def save_jobs(new_jobs: list[GenerationJob]) -> None:
+    """Two bulk INSERTs, then a wake-up per job once the transaction commits."""
+    GenerationJob.objects.bulk_create(new_jobs, batch_size=INSERT_BATCH_SIZE)
+    JobSourceImage.objects.bulk_create(
+        [JobSourceImage(job=job, image_id=job.variant_source_id, position=0) for job in new_jobs],
+        batch_size=INSERT_BATCH_SIZE,
+    )
+    for job in new_jobs:
+        tasks.enqueue_on_commit(job.pk)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Progress
+# ---------------------------------------------------------------------------------------------------
+
+
+def current_jobs(batch: GenerationBatch) -> QuerySet[GenerationJob]:
+    """The newest job of each image: a failed job that was retried gives way to its retry."""
+    newer = GenerationJob.objects.filter(batch=batch, variant_source=OuterRef("variant_source"),
+                                         created_at__gt=OuterRef("created_at"))
+    # Only failed jobs are ever retried, so only they need the (correlated) look for a newer one.
+    return batch.jobs.exclude(Q(status=Status.FAILED) & Exists(newer))
+
+
+def batch_counts(batch: GenerationBatch) -> dict[str, Any]:
+    """Jobs by status (newest per image), their estimate, and the cost so far of every job the batch ran."""
+    by_status = {str(status): Count("pk", filter=Q(status=status)) for status in Status.values}
+    counts = current_jobs(batch).aggregate(total=Count("pk"), estimated_cost=Sum("estimated_cost"), **by_status)
+    counts["estimated_cost"] = counts["estimated_cost"] or Decimal(0)
+    counts["cost"] = governance.total_spend(batch.jobs.all())
+    return counts
+
+
+def review_counts(batch: GenerationBatch) -> dict[str, int]:
+    """Candidates by review state: to review, approved, rejected."""
+    states = GenerationOutput.State
+    return GenerationOutput.objects.filter(job__in=current_jobs(batch)).aggregate(
+        **{str(state): Count("pk", filter=Q(state=state)) for state in states.values}
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Review
+# ---------------------------------------------------------------------------------------------------
+
+
+def approve(output: GenerationOutput, *, user: Any = None) -> GenerationOutput:
+    """Keep the candidate as the current variant of its source image for the batch's label."""
+    return jobs.keep(output, user=user, label=output.job.batch.label if output.job.batch else None)
+
+
+def reject(output: GenerationOutput, *, user: Any = None) -> GenerationOutput:
+    return jobs.discard(output, user=user)
+
+
+def pending_candidates(batch: GenerationBatch) -> QuerySet[GenerationOutput]:
+    return (GenerationOutput.objects.candidates()
+            .filter(job__in=current_jobs(batch), job__status=Status.SUCCEEDED, image__isnull=False)
+            .select_related("job__variant_source", "image"))
+
+
+def approve_all(batch: GenerationBatch, *, user: Any = None) -> int:
+    """Approve every candidate not yet reviewed; how many."""
+    outputs = list(pending_candidates(batch))
+    with transaction.atomic():
+        for output in outputs:
+            jobs.keep(output, user=user, label=batch.label)
+    return len(outputs)
+
+
+def retry_failed(batch: GenerationBatch, *, user: Any = None) -> int:
+    """A new job for every image whose newest job failed (a new submission); how many."""
+    failed = current_jobs(batch).filter(status=Status.FAILED).values("variant_source")
+    images = list(get_image_model().objects.filter(pk__in=failed))
+    if not images:
+        return 0
+    recipe = Recipe.from_batch(batch)
+    plan = plan_batch(images, recipe, user=user, batch=batch)
+    with governance.admission(user, plan.estimated_cost):
+        save_jobs(plan.jobs)
+    return len(plan.jobs)
