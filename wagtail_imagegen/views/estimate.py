@@ -8,8 +8,8 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
 from ..forms import ImageGenForm
+from ..governance import format_cost
 from .access import generate_permission_required
-from .payloads import format_usd
 
 
 @require_POST
@@ -17,4 +17,4 @@ from .payloads import format_usd
 def estimate(request: Any) -> JsonResponse:
     """jobs.estimate_cost for the form as it stands (POST: a prompt can be 32,000 characters)."""
     cost = ImageGenForm(request.POST).estimate()
-    return JsonResponse({"cost": str(cost), "label": format_usd(cost)})
+    return JsonResponse({"cost": str(cost), "label": format_cost(cost)})

@@ -9,10 +9,12 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from ..governance import format_cost
 from ..models import GenerationJob
 from .access import generate_permission_required
 from .lineage import ancestors, refinements
-from .payloads import editor_message, format_usd, images_with_previews, preview_url
+from .payloads import editor_message
+from .previews import images_with_previews, preview_url
 
 
 def image_items(images: list[Any]) -> list[dict[str, Any]]:
@@ -38,7 +40,7 @@ def job_detail(request: Any, pk: Any) -> TemplateResponse:
         "ancestors": ancestors(job),
         "refinements": refinements(job),
         "message": editor_message(job),
-        "estimated_cost": format_usd(job.estimated_cost),
-        "actual_cost": format_usd(job.actual_cost) if job.actual_cost is not None else None,
+        "estimated_cost": format_cost(job.estimated_cost),
+        "actual_cost": format_cost(job.actual_cost) if job.actual_cost is not None else None,
         "can_cancel": can_change and not job.is_finished,
     })

@@ -17,8 +17,8 @@ from wagtail.admin.filters import DateRangePickerWidget, MultipleUserFilter, Wag
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 from wagtail.admin.views.generic import IndexView
 
+from ..governance import format_cost
 from ..models import GenerationJob
-from .payloads import format_usd
 
 
 class JobFilterSet(WagtailFilterSet):
@@ -67,7 +67,7 @@ class JobIndexView(IndexView):
         Column("output_count", label=_("Images")),
         Column("requested_by", label=_("User"), accessor=user_name),
         Column("model", label=_("Model")),
-        Column("cost", label=_("Cost"), accessor=lambda job: format_usd(job.cost)),
+        Column("cost", label=_("Cost"), accessor=lambda job: format_cost(job.cost)),
         DateColumn("created_at", label=_("Created"), sort_key="created_at"),
     ]
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 
 from ..models import GenerationJob, GenerationOutput
-from .payloads import images_with_previews, preview_url
+from .previews import images_with_previews, preview_url
 
 # A chain longer than this is cut at its oldest end (a guard against a cycle in hand-edited data).
 MAX_STEPS = 50

@@ -7,7 +7,6 @@ preview renditions.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
@@ -16,43 +15,27 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.admin_url_finder import AdminURLFinder
-from wagtail.images import get_image_model
-from wagtail.images.shortcuts import get_rendition_or_not_found
 
+from ..governance import format_cost
 from ..models import GenerationJob
 from ..serializers import job_as_dict
+from .lineage import chain_payload
+from .previews import images_with_previews, preview
 
-# The rendition Wagtail's own chooser shows, so a generated image looks like any chosen one.
-PREVIEW_FILTER = "max-165x165"
 Status = GenerationJob.Status
-
-
-def format_usd(amount: Decimal) -> str:
-    return _("US$%(amount)s") % {"amount": f"{amount:.3f}"}
-
-
-def preview_url(image: Any) -> str:
-    return get_rendition_or_not_found(image, PREVIEW_FILTER).url
 
 
 def chosen_data(image: Any) -> dict[str, Any]:
     """What Wagtail's image chooser modal returns for an image (chooser.widget.setStateFromModalData)."""
-    preview = get_rendition_or_not_found(image, PREVIEW_FILTER)
+    rendition = preview(image)
     return {
         "id": image.pk,
         "title": image.title,
         "edit_url": AdminURLFinder().get_edit_url(image),
-        "preview": {"url": preview.url, "width": preview.width, "height": preview.height},
+        "preview": {"url": rendition.url, "width": rendition.width, "height": rendition.height},
         # Never the title: a generated image's title is its prompt, and a prompt is not alt text.
         "default_alt_text": getattr(image, "description", "") or "",
     }
-
-
-def images_with_previews(image_ids: list[int]) -> dict[int, Any]:
-    if not image_ids:
-        return {}
-    images = get_image_model().objects.filter(pk__in=image_ids).prefetch_renditions(PREVIEW_FILTER)
-    return {image.pk: image for image in images}
 
 
 def elapsed_seconds(job: GenerationJob) -> int:
@@ -117,7 +100,7 @@ def job_payload(job: GenerationJob) -> dict[str, Any]:
         "elapsed": elapsed_seconds(job),
         "partial_url": partial_url(job),
         "message": editor_message(job),
-        "cost_label": format_usd(job.cost),
+        "cost_label": format_cost(job.cost),
         "detail_url": reverse("wagtail_imagegen:job_detail", args=[job.pk]),
         "parent_output": job.parent_output_id,
     })
@@ -131,6 +114,4 @@ def form_errors(form: Any) -> dict[str, list[str]]:
 
 def new_job_payload(job: GenerationJob) -> dict[str, Any]:
     """A job just queued, with its iteration chain (which polling leaves out)."""
-    from .lineage import chain_payload  # lineage builds on this module
-
     return {**job_payload(job), "chain": chain_payload(job)}

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from ..models import GenerationJob, GenerationOutput
 from .access import generate_permission_required
-from .payloads import images_with_previews, preview_url
+from .previews import images_with_previews, preview_url
 
 RECENT_COUNT = 8
 

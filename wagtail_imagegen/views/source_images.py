@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from ..compat import get_image_permission_policy
 from .access import generate_permission_required
-from .payloads import PREVIEW_FILTER, preview_url
+from .previews import PREVIEW_FILTER, preview_url
 
 PAGE_SIZE = 24
 
