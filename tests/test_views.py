@@ -79,7 +79,7 @@ def editorial(editor):
 # Permissions and CSRF
 # ---------------------------------------------------------------------------------------------------
 
-SAMPLE_ARGS = {"pk": None}
+POST_VIEWS = {"submit", "estimate", "job_cancel", "use_output", "discard_output", "refine_output", "final_quality"}
 
 
 def every_endpoint():
@@ -90,9 +90,6 @@ def every_endpoint():
         view = pattern.callback
         method = "post" if getattr(view, "__name__", "") in POST_VIEWS else "get"
         yield pattern.name, method, reverse(f"wagtail_imagegen:{pattern.name}", args=args)
-
-
-POST_VIEWS = {"submit", "estimate", "job_cancel", "use_output", "discard_output", "refine_output", "final_quality"}
 
 
 @pytest.mark.parametrize(("name", "method", "address"), list(every_endpoint()))
