@@ -5,12 +5,14 @@ limit, faults): every job completes exactly once, with no duplicate images, thro
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -25,6 +27,15 @@ from .workers import kill_group, qcluster, wait_until, worker_db, worker_environ
 
 pytestmark = [pytest.mark.worker, worker_db, pytest.mark.usefixtures("use_fake_api")]
 Status = GenerationJob.Status
+
+
+def record(name: str, **figures: object) -> None:
+    """Keep a run's figures in var/test-results/production.jsonl, for the closing note and docs."""
+    path = Path(__file__).resolve().parent.parent / "var" / "test-results" / "production.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(json.dumps({"test": name, "broker": "redis" if "redis" in settings.Q_CLUSTER else "orm",
+                              **figures}) + "\n")
 
 
 def needs_redis_broker() -> None:
@@ -93,6 +104,7 @@ def test_two_workers_on_redis_finish_100_jobs_once_within_the_images_per_minute(
         elapsed = time.monotonic() - started
     assert_completed_exactly_once(ids, fake_api)
     rejected = sum(r.status == 429 for r in fake_api.requests)
+    record("two_workers_100_jobs", seconds=round(elapsed, 1), api_calls=fake_api.image_calls, answered_429=rejected)
     assert rejected <= 0.05 * fake_api.image_calls, f"{rejected} of {fake_api.image_calls} calls got a 429"
     assert elapsed >= 100 / ipm * 60 * 0.9  # the limit was honoured, not bypassed
 
@@ -150,5 +162,7 @@ def test_thirty_percent_of_calls_failing_still_completes_every_job(fake_api, use
         wait_until(lambda: finished(ids), 240, "every job to finish after retries")
     assert_completed_exactly_once(ids, fake_api)
     failed_calls = sum(r.fault is not None for r in fake_api.requests)
+    record("thirty_percent_faults", jobs=len(ids), api_calls=fake_api.image_calls, failed_calls=failed_calls,
+           retried_jobs=GenerationJob.objects.filter(pk__in=ids, attempts__gt=1).count())
     assert failed_calls >= 5  # the faults really happened
     assert GenerationJob.objects.filter(pk__in=ids, attempts__gt=1).exists()
