@@ -27,7 +27,7 @@ from wagtail.models import Collection
 
 from . import conf
 from .models import GenerationJob, GenerationOutput
-from .providers.base import GeneratedImage, ImageResult, Usage
+from .providers.base import ImageResult, Usage
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
@@ -163,13 +163,3 @@ def discard_raw(output: GenerationOutput) -> None:
     if output.raw_file and output.image_id:
         default_storage.delete(output.raw_file.name)
         GenerationOutput.objects.filter(pk=output.pk).update(raw_file="")
-
-
-def image_bytes(image: Any) -> bytes:
-    with image.open_file() as handle:
-        return handle.read()
-
-
-def as_generated(output: GenerationOutput) -> GeneratedImage:
-    """An output's image as provider-layer bytes (for refining it)."""
-    return GeneratedImage(data=image_bytes(output.image), mime_type=output.mime_type)
