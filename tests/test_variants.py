@@ -55,6 +55,15 @@ def test_variant_is_found_and_missing_label_falls_back_to_the_source(make_image)
     assert variants.variant_or_source(unchanged, "summer") is unchanged
 
 
+@pytest.mark.parametrize("label", ["o'brien", "winter') OR 1=1 --", '"; DROP TABLE x; --', "été"])
+def test_any_label_is_a_value_not_sql(make_image, label):
+    hero = make_image("Hero", 64, 48)
+    add_variant(make_image, hero, "winter")
+    image = fresh(hero)
+    assert variants.variant_or_source(image, label) is image
+    assert variants.prefetch_variants([fresh(hero)], [label, "winter"])[0] == hero
+
+
 def test_nothing_that_is_not_a_saved_image_raises(make_image):
     hero = make_image("Hero", 64, 48)
     assert variants.variant_or_source(None, "winter") is None

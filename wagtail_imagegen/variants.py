@@ -18,7 +18,8 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import request_finished, request_started
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db import connections
+from django.db.models import Prefetch, prefetch_related_objects
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
@@ -197,7 +198,7 @@ def as_labels(labels: str | Iterable[str] | None) -> frozenset[str] | None:
 def load_indexes(images: list[Any], labels: frozenset[str] | None) -> dict[Any, VariantIndex]:
     """The images' variants in one query; a second one when some image is a variant itself."""
     pks = {image.pk for image in images}
-    found = variant_images(Q(imagegen_variant_of__source_id__in=pks), labels, also=Q(pk__in=pks))
+    found = variant_images(pks, labels, variant_ids=pks)
     parent_of: dict[Any, Any] = {}
     for source_id, _label, variant in found:
         if variant.pk in pks:  # an image of the batch is a variant itself; the lowest source id wins
@@ -205,7 +206,7 @@ def load_indexes(images: list[Any], labels: frozenset[str] | None) -> dict[Any, 
     # A variant's variants are looked up on its own source.
     missing = set(parent_of.values()) - pks
     if missing:
-        found += variant_images(Q(imagegen_variant_of__source_id__in=missing), labels)
+        found += variant_images(missing, labels)
     by_source: dict[Any, dict[str, Any]] = defaultdict(dict)
     for source_id, label, variant in found:
         if labels is None or label in labels:
@@ -213,20 +214,45 @@ def load_indexes(images: list[Any], labels: frozenset[str] | None) -> dict[Any, 
     return {pk: VariantIndex(labels, by_source.get(parent_of.get(pk, pk), {})) for pk in pks}
 
 
-def variant_images(sources: Q, labels: frozenset[str] | None, also: Q | None = None) -> list[tuple[Any, str, Any]]:
-    """(source id, label, variant image) of the variants `sources` selects, and of the images `also` does.
+def variant_images(
+    source_ids: set[Any], labels: frozenset[str] | None, variant_ids: set[Any] = frozenset(),
+) -> list[tuple[Any, str, Any]]:
+    """(source id, label, variant image) of the variants of `source_ids` for `labels` (None: every label),
+    and of the images among `variant_ids` that are variants, whatever their label.
 
-    One query for Image rows joined to their ImageVariant rows: fewer objects to build than ImageVariant
-    rows with select_related().
+    One query for Image rows joined to their ImageVariant rows, written in SQL: it runs on every page that
+    shows variants, and Django takes longer to compile this join than the database takes to run it
+    (bench/render_variants.py). The images still come through the image model's manager.
     """
-    wanted = sources if labels is None else sources & Q(imagegen_variant_of__label__in=labels)
-    if also is not None:
-        wanted |= also & Q(imagegen_variant_of__isnull=False)
-    found = get_image_model().objects.filter(wanted).annotate(
-        imagegen_source_id=F("imagegen_variant_of__source_id"), imagegen_label=F("imagegen_variant_of__label"),
-    )
+    manager = get_image_model().objects
+    quote = connections[manager.db].ops.quote_name
+    variant_column = {name: "v." + quote(ImageVariant._meta.get_field(name).column)
+                      for name in ("source", "label", "image")}
+    conditions, params = [], []
+    if source_ids and labels != frozenset():
+        conditions.append(f"{variant_column['source']} IN ({placeholders(source_ids)})")
+        params += source_ids
+        if labels is not None:
+            conditions[-1] = f"({conditions[-1]} AND {variant_column['label']} IN ({placeholders(labels)}))"
+            params += sorted(labels)
+    if variant_ids:
+        conditions.append(f"{variant_column['image']} IN ({placeholders(variant_ids)})")
+        params += variant_ids
+    if not conditions:
+        return []
+    sql = " ".join([  # noqa: S608 (identifiers quoted by the backend; every value is a parameter)
+        f"SELECT i.*, {variant_column['source']} AS imagegen_source_id, {variant_column['label']} AS imagegen_label",
+        f"FROM {quote(manager.model._meta.db_table)} i INNER JOIN {quote(ImageVariant._meta.db_table)} v",
+        f"ON {variant_column['image']} = i.{quote(manager.model._meta.pk.column)}",
+        f"WHERE {' OR '.join(conditions)}",
+    ])
+    found = manager.raw(sql, params)
     # Popped: nothing of ours stays on the instances, which Wagtail pickles into its rendition cache.
     return [(image.__dict__.pop("imagegen_source_id"), image.__dict__.pop("imagegen_label"), image) for image in found]
+
+
+def placeholders(values: Iterable[Any]) -> str:
+    return ", ".join("%s" for _ in values)
 
 
 def distinct_variants(indexes: Iterable[VariantIndex]) -> list[Any]:
