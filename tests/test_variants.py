@@ -17,6 +17,7 @@ from wagtail_imagegen.models import (
     TRAINED_ALGORITHMIC_MEDIA,
     GenerationJob,
     GenerationOutput,
+    ImageVariant,
 )
 
 pytestmark = pytest.mark.django_db
@@ -122,8 +123,9 @@ def test_prefetch_answers_its_labels_without_queries_and_other_labels_with_one(m
                                         ["winter"])
     with django_assert_num_queries(0):
         assert [variants.variant_or_source(image, "winter") for image in images] == [winter, images[1]]
-    with django_assert_num_queries(1):  # disclosure data: for the whole batch, at the first disclosure
+    with django_assert_num_queries(0):  # a variant comes with its disclosure data
         assert variants.ai_disclosure(variants.variant_or_source(images[0], "winter")).digital_source_type
+    with django_assert_num_queries(1):  # the batch's: for the whole batch, at the first disclosure
         assert variants.ai_disclosure(images[1]) is None
         assert variants.ai_disclosure(images[0]) is None
     with django_assert_num_queries(1):
@@ -145,6 +147,20 @@ def test_prefetching_variant_images_takes_one_more_query_for_their_sources_varia
     with django_assert_num_queries(0):
         assert [variants.variant_or_source(image, "summer") for image in (*images, *alone)] == [summer] * 3
         assert variants.variant_or_source(alone[0], "winter") is alone[0]
+
+
+def test_a_variant_knows_its_disclosure_from_the_newest_output_that_is_it(make_image, django_assert_num_queries):
+    hero = make_image("Hero", 64, 48)
+    winter = add_variant(make_image, hero, "winter")
+    add_output(winter, kind=GenerationJob.Kind.GENERATE)  # a newer output that is the same image
+    plain = make_image("Plain", 64, 48)
+    summer = make_image("Plain (summer)", 64, 48)
+    ImageVariant.objects.create(source=plain, label="summer", image=summer)  # no job made it
+    found = variants.prefetch_variants([fresh(hero), fresh(plain)], ["winter", "summer"])
+    with django_assert_num_queries(0):
+        assert variants.ai_disclosure(variants.variant_or_source(found[0], "winter")).digital_source_type == (
+            TRAINED_ALGORITHMIC_MEDIA)
+        assert variants.ai_disclosure(variants.variant_or_source(found[1], "summer")) is None
 
 
 def test_prefetch_accepts_lists_with_none_and_returns_them_unchanged(make_image):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -126,9 +126,9 @@ def prefetch_variants(
     indexes = load_indexes(images, as_labels(labels))
     for image in images:
         remember_index(image, indexes[image.pk])
-    variants = distinct_variants(indexes.values())
-    pending = PendingSourceTypes([*images, *variants])
-    for image in pending.images:
+    variants = distinct_variants(indexes.values())  # they know their disclosure data already
+    pending = PendingSourceTypes(images)
+    for image in images:
         remember(image, SOURCE_TYPE, pending)
     if renditions:
         shown = [image for image in images if not indexes[image.pk].has_every_label()]
@@ -218,37 +218,60 @@ def variant_images(
     source_ids: set[Any], labels: frozenset[str] | None, variant_ids: set[Any] = frozenset(),
 ) -> list[tuple[Any, str, Any]]:
     """(source id, label, variant image) of the variants of `source_ids` for `labels` (None: every label),
-    and of the images among `variant_ids` that are variants, whatever their label.
+    and of the images among `variant_ids` that are variants, whatever their label. Each variant image comes
+    with its disclosure data, so `ai_disclosure()` of a variant never costs a query.
 
-    One query for Image rows joined to their ImageVariant rows, written in SQL: it runs on every page that
-    shows variants, and Django takes longer to compile this join than the database takes to run it
-    (bench/render_variants.py). The images still come through the image model's manager.
+    One query, written in SQL: it runs on every page that shows variants, and Django takes longer to compile
+    this join than the database takes to run it (bench/render_variants.py). RawQuerySet still builds the
+    instances as the ORM does, on the image model's database.
     """
     manager = get_image_model().objects
     quote = connections[manager.db].ops.quote_name
-    variant_column = {name: "v." + quote(ImageVariant._meta.get_field(name).column)
-                      for name in ("source", "label", "image")}
+    column = functools.partial(qualified_column, quote)
     conditions, params = [], []
-    if source_ids and labels != frozenset():
-        conditions.append(f"{variant_column['source']} IN ({placeholders(source_ids)})")
+    if source_ids and (labels is None or labels):
+        conditions.append(f"{column(ImageVariant, 'source', 'v')} IN ({placeholders(source_ids)})")
         params += source_ids
         if labels is not None:
-            conditions[-1] = f"({conditions[-1]} AND {variant_column['label']} IN ({placeholders(labels)}))"
+            conditions[-1] = f"({conditions[-1]} AND {column(ImageVariant, 'label', 'v')} IN ({placeholders(labels)}))"
             params += sorted(labels)
     if variant_ids:
-        conditions.append(f"{variant_column['image']} IN ({placeholders(variant_ids)})")
+        conditions.append(f"{column(ImageVariant, 'image', 'v')} IN ({placeholders(variant_ids)})")
         params += variant_ids
     if not conditions:
         return []
-    sql = " ".join([  # noqa: S608 (identifiers quoted by the backend; every value is a parameter)
-        f"SELECT i.*, {variant_column['source']} AS imagegen_source_id, {variant_column['label']} AS imagegen_label",
-        f"FROM {quote(manager.model._meta.db_table)} i INNER JOIN {quote(ImageVariant._meta.db_table)} v",
-        f"ON {variant_column['image']} = i.{quote(manager.model._meta.pk.column)}",
-        f"WHERE {' OR '.join(conditions)}",
+    found = []
+    for image in manager.raw(variants_sql(manager.model, quote, " OR ".join(conditions)), params):
+        # Popped: only what remember() keeps stays on the instances, which Wagtail pickles with each rendition.
+        source_id, label = image.__dict__.pop("imagegen_source_id"), image.__dict__.pop("imagegen_label")
+        remember(image, SOURCE_TYPE, image.__dict__.pop("imagegen_source_type") or "")
+        found.append((source_id, label, image))
+    return found
+
+
+def variants_sql(image_model: type, quote: Callable[[str], str], where: str) -> str:
+    """Image rows (i) joined to their ImageVariant rows (v), with the digital source type of the newest
+    output (o) that is the image, as in remember_source_types()."""
+    column = functools.partial(qualified_column, quote)
+    output_table = quote(GenerationOutput._meta.db_table)
+    source_type = " ".join([
+        f"SELECT {column(GenerationOutput, 'digital_source_type', 'o')} FROM {output_table} o",  # noqa: S608
+        f"WHERE {column(GenerationOutput, 'image', 'o')} = {column(image_model, 'pk', 'i')}",
+        f"ORDER BY {column(GenerationOutput, 'pk', 'o')} DESC LIMIT 1",
     ])
-    found = manager.raw(sql, params)
-    # Popped: nothing of ours stays on the instances, which Wagtail pickles into its rendition cache.
-    return [(image.__dict__.pop("imagegen_source_id"), image.__dict__.pop("imagegen_label"), image) for image in found]
+    return " ".join([  # noqa: S608 (identifiers quoted by the backend; every value is a parameter)
+        f"SELECT i.*, {column(ImageVariant, 'source', 'v')} AS imagegen_source_id,",
+        f"{column(ImageVariant, 'label', 'v')} AS imagegen_label, ({source_type}) AS imagegen_source_type",
+        f"FROM {quote(image_model._meta.db_table)} i INNER JOIN {quote(ImageVariant._meta.db_table)} v",
+        f"ON {column(ImageVariant, 'image', 'v')} = {column(image_model, 'pk', 'i')}",
+        f"WHERE {where}",
+    ])
+
+
+def qualified_column(quote: Callable[[str], str], model: type, field: str, alias: str) -> str:
+    """`alias."column"` of a model's field ("pk": its primary key)."""
+    meta = model._meta
+    return f"{alias}.{quote((meta.pk if field == 'pk' else meta.get_field(field)).column)}"
 
 
 def placeholders(values: Iterable[Any]) -> str:
