@@ -19,6 +19,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import request_finished, request_started
 from django.db import connections
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Prefetch, prefetch_related_objects
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
@@ -226,8 +227,8 @@ def variant_images(
     instances as the ORM does, on the image model's database.
     """
     manager = get_image_model().objects
-    quote = connections[manager.db].ops.quote_name
-    column = functools.partial(qualified_column, quote)
+    ops = connections[manager.db].ops
+    column = functools.partial(qualified_column, ops.quote_name)
     conditions, params = [], []
     if source_ids and (labels is None or labels):
         conditions.append(f"{column(ImageVariant, 'source', 'v')} IN ({placeholders(source_ids)})")
@@ -241,7 +242,7 @@ def variant_images(
     if not conditions:
         return []
     found = []
-    for image in manager.raw(variants_sql(manager.model, quote, " OR ".join(conditions)), params):
+    for image in manager.raw(variants_sql(manager.model, ops, " OR ".join(conditions)), params):
         # Popped: only what remember() keeps stays on the instances, which Wagtail pickles with each rendition.
         source_id, label = image.__dict__.pop("imagegen_source_id"), image.__dict__.pop("imagegen_label")
         remember(image, SOURCE_TYPE, image.__dict__.pop("imagegen_source_type") or "")
@@ -249,15 +250,16 @@ def variant_images(
     return found
 
 
-def variants_sql(image_model: type, quote: Callable[[str], str], where: str) -> str:
+def variants_sql(image_model: type, ops: BaseDatabaseOperations, where: str) -> str:
     """Image rows (i) joined to their ImageVariant rows (v), with the digital source type of the newest
     output (o) that is the image, as in remember_source_types()."""
+    quote = ops.quote_name
     column = functools.partial(qualified_column, quote)
     output_table = quote(GenerationOutput._meta.db_table)
     source_type = " ".join([
         f"SELECT {column(GenerationOutput, 'digital_source_type', 'o')} FROM {output_table} o",  # noqa: S608
         f"WHERE {column(GenerationOutput, 'image', 'o')} = {column(image_model, 'pk', 'i')}",
-        f"ORDER BY {column(GenerationOutput, 'pk', 'o')} DESC LIMIT 1",
+        f"ORDER BY {column(GenerationOutput, 'pk', 'o')} DESC {ops.limit_offset_sql(0, 1)}",
     ])
     return " ".join([  # noqa: S608 (identifiers quoted by the backend; every value is a parameter)
         f"SELECT i.*, {column(ImageVariant, 'source', 'v')} AS imagegen_source_id,",
