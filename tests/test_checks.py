@@ -41,6 +41,13 @@ def test_the_test_settings_pass_the_checks():
         ({"PROVIDERS": {"default": {"CLASS": AZURE, "API_KEY": "k"}}}, "E013"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"other": {"IMAGES_PER_MINUTE": 5}}}, "E014"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"default": {"IPM": 5}}}, "E014"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "EDIT_PRESETS": "remove-background"}, "E017"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "EDIT_PRESETS": [{"key": "snow", "label": "Snow"}]}, "E017"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}},
+          "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow", "options": {"colour": "white"}}]},
+         "E017"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}},
+          "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow"}] * 2}, "E017"),
     ],
 )
 def test_each_settings_mistake_has_its_own_error(settings, monkeypatch, value, expected):

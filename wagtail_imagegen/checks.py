@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from . import conf
+from . import conf, presets
 
 SETTING = "WAGTAIL_IMAGEGEN"
 # Seconds a worker needs after the API answers to store the outputs.
@@ -55,6 +55,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     messages.extend(check_rate_limits(providers))
     messages.extend(check_budgets())
     messages.extend(check_submission_rate())
+    messages.extend(check_presets())
     messages.extend(check_q_cluster(providers))
     return messages
 
@@ -146,6 +147,33 @@ def check_submission_rate() -> Iterator[checks.CheckMessage]:
     if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
         yield error(16, f'{SETTING}["USER_SUBMISSIONS_PER_MINUTE"] must be a positive whole number or None.',
                     "For example 10; a bulk batch counts as one submission.")
+
+
+def check_presets() -> Iterator[checks.CheckMessage]:
+    configured = conf.setting("EDIT_PRESETS")
+    where = f'{SETTING}["EDIT_PRESETS"]'
+    hint = ('For example [{"key": "snow", "label": "Add snow", "prompt": "Cover the ground in fresh snow.", '
+            '"invariants": "Keep the people as they are.", "options": {"quality": "high"}}], or None for the defaults.')
+    if configured is None:
+        return
+    if not isinstance(configured, list | tuple):
+        yield error(17, f"{where} must be a list of presets or None.", hint)
+        return
+    keys = set()
+    for number, entry in enumerate(configured, start=1):
+        if not (isinstance(entry, dict) and all(isinstance(entry.get(key), str) and entry[key].strip()
+                                                for key in ("key", "label", "prompt"))):
+            yield error(17, f"{where} entry {number} needs a key, a label and a prompt, each a non-empty string.", hint)
+            continue
+        if entry["key"] in keys:
+            yield error(17, f'{where} has the key "{entry["key"]}" twice.', "Give every preset its own key.")
+        keys.add(entry["key"])
+        options = entry.get("options") or {}
+        unknown = sorted(set(options) - presets.PRESET_OPTIONS) if isinstance(options, dict) else None
+        if unknown is None or unknown:
+            yield error(17, f'{where} entry {number} ("{entry["key"]}") has options the edit form does not have: '
+                            f"{', '.join(unknown or [repr(options)])}.",
+                        f"options is a dict with keys among: {', '.join(sorted(presets.PRESET_OPTIONS))}.")
 
 
 def check_q_cluster(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "USER_SUBMISSIONS_PER_MINUTE": None,
     # True: every ForeignKey to the image model gets the chooser with Generate / Edit with AI.
     "REPLACE_IMAGE_CHOOSER": False,
+    # The edit form's presets (presets.py): None for the defaults, [] for none, or a list of dicts.
+    "EDIT_PRESETS": None,
 }
 PROVIDER_DEFAULTS: dict[str, Any] = {"TIMEOUT": 300, "BASE_URL": "https://api.openai.com/v1"}
 PROVIDER_KEYS = frozenset({"CLASS", "MODEL", "API_KEY", "BASE_URL", "TIMEOUT", "OPTIONS"})

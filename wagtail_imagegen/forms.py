@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
-from . import conf, jobs
+from . import conf, jobs, presets
 from .models import GenerationJob, GenerationOutput
 from .providers.base import ModelCapabilities
 
@@ -134,6 +134,10 @@ class ImageGenForm(forms.Form):
     @property
     def max_images(self) -> int:
         return self.capabilities.max_input_images
+
+    @property
+    def edit_presets(self) -> list[presets.Preset]:
+        return presets.edit_presets()
 
     def options(self) -> dict[str, Any]:
         """The API options for jobs.py, from the valid fields (defaults stand in for invalid ones)."""

@@ -227,27 +227,33 @@ def variant_images(
     instances as the ORM does, on the image model's database.
     """
     manager = get_image_model().objects
-    ops = connections[manager.db].ops
-    column = functools.partial(qualified_column, ops.quote_name)
+    connection = connections[manager.db]
+    column = functools.partial(qualified_column, connection.ops.quote_name)
+    pk_field = manager.model._meta.pk
     conditions, params = [], []
     if source_ids and (labels is None or labels):
         conditions.append(f"{column(ImageVariant, 'source', 'v')} IN ({placeholders(source_ids)})")
-        params += source_ids
+        params += db_keys(pk_field, source_ids, connection)
         if labels is not None:
             conditions[-1] = f"({conditions[-1]} AND {column(ImageVariant, 'label', 'v')} IN ({placeholders(labels)}))"
             params += sorted(labels)
     if variant_ids:
         conditions.append(f"{column(ImageVariant, 'image', 'v')} IN ({placeholders(variant_ids)})")
-        params += variant_ids
+        params += db_keys(pk_field, variant_ids, connection)
     if not conditions:
         return []
     found = []
-    for image in manager.raw(variants_sql(manager.model, ops, " OR ".join(conditions)), params):
+    for image in manager.raw(variants_sql(manager.model, connection.ops, " OR ".join(conditions)), params):
         # Popped: only what remember() keeps stays on the instances, which Wagtail pickles with each rendition.
         source_id, label = image.__dict__.pop("imagegen_source_id"), image.__dict__.pop("imagegen_label")
         remember(image, SOURCE_TYPE, image.__dict__.pop("imagegen_source_type") or "")
-        found.append((source_id, label, image))
+        found.append((source_id if type(source_id) is int else pk_field.to_python(source_id), label, image))
     return found
+
+
+def db_keys(pk_field: Any, keys: Iterable[Any], connection: Any) -> list[Any]:
+    """Primary keys as the database takes them, as the ORM would send them (a UUID is text on SQLite)."""
+    return [key if type(key) is int else pk_field.get_db_prep_value(key, connection) for key in keys]
 
 
 def variants_sql(image_model: type, ops: BaseDatabaseOperations, where: str) -> str:

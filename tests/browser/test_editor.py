@@ -112,6 +112,51 @@ def test_edit_a_chosen_image_with_a_painted_mask(page, test_page, fake_api, make
     assert field(page, "hero_image").locator("input[type=hidden]").input_value() == str(output.image_id)
 
 
+def test_a_preset_fills_the_edit_form_and_its_options_reach_the_api(page, test_page, fake_api, make_image):
+    test_page.hero_image = make_image("Product photo", 640, 480)
+    test_page.save_revision().publish()
+    open_editor(page, test_page)
+    hero = field(page, "hero_image")
+    hero.get_by_role("button", name="Edit with AI").click()
+    modal = page.locator(".modal .imagegen-studio")
+    modal.get_by_role("button", name="Remove background").click()
+    prompt = modal.locator("textarea[name=prompt]")
+    assert prompt.input_value().startswith("Remove the background completely")
+    assert modal.locator("textarea[name=invariants]").input_value().startswith("Keep the subject exactly")
+    assert modal.locator("select[name=background]").input_value() == "transparent"
+    assert modal.locator("select[name=output_format]").input_value() == "png"
+    counter = modal.locator(".imagegen-counter").inner_text()
+    assert counter == f"{len(prompt.input_value())} of 32000 characters"
+
+    modal.get_by_role("button", name="Replace background").click()  # ends open, for the editor to finish
+    prompt.press("End")
+    prompt.type("a sunny beach")
+    assert prompt.input_value() == "Replace the background with a sunny beach"
+    assert modal.locator("select[name=background]").input_value() == "opaque"
+    modal.locator(".imagegen-form button[type=submit]").click()
+    candidates(page, 1)
+
+    job = fresh(GenerationJob, kind="edit")
+    assert job.prompt == "Replace the background with a sunny beach"
+    sent = fake_api.requests[-1].form
+    assert sent["background"] == ["opaque"] and sent["input_fidelity"] == ["high"]
+    assert "Keep the subject exactly as it is" in sent["prompt"][0]
+    assert not page.js_errors
+
+
+def test_presets_show_only_when_editing(page, test_page, make_image):
+    make_image("Product photo", 64, 48)
+    open_editor(page, test_page)
+    field(page, "hero_image").get_by_role("button", name="Generate").click()
+    modal = page.locator(".modal .imagegen-studio")
+    modal.locator("textarea[name=prompt]").wait_for()
+    preset = modal.locator("[data-preset-key=remove-background]")
+    assert preset.count() == 1 and not preset.is_visible()  # nothing to edit yet
+    modal.get_by_role("button", name="Add an image from the library").click()
+    modal.locator(".imagegen-picker__item").first.click()
+    preset.wait_for(state="visible")
+
+
 def test_refine_twice_with_invariants_in_the_library(page, fake_api):
     page.goto("/admin/imagegen/generate/")
     studio = page.locator(".imagegen-studio")

@@ -1,4 +1,6 @@
-"""A custom image model, so the suite can prove everything works with WAGTAILIMAGES_IMAGE_MODEL set."""
+"""Custom image models, so the suite can prove everything works with WAGTAILIMAGES_IMAGE_MODEL set."""
+
+import uuid
 
 from django.db import models
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
@@ -12,6 +14,21 @@ class CustomImage(AbstractImage):
 
 class CustomRendition(AbstractRendition):
     image = models.ForeignKey(CustomImage, on_delete=models.CASCADE, related_name="renditions")
+
+    class Meta:
+        unique_together = (("image", "filter_spec", "focal_point_key"),)
+
+
+class UUIDImage(AbstractImage):
+    """Keyed by UUID: what template code that assumes integer keys would get wrong (settings_uuid_image.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    admin_form_fields = Image.admin_form_fields
+
+
+class UUIDRendition(AbstractRendition):
+    image = models.ForeignKey(UUIDImage, on_delete=models.CASCADE, related_name="renditions")
 
     class Meta:
         unique_together = (("image", "filter_spec", "focal_point_key"),)

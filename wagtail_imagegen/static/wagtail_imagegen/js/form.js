@@ -27,6 +27,28 @@ export class FormController extends Controller {
     this.estimateSoon();
   }
 
+  /** A preset button: fill the prompt, what to keep and its options; the editor reads and sends it. */
+  applyPreset({ currentTarget }) {
+    const { prompt, invariants, options } = currentTarget.dataset;
+    this.setField('prompt', prompt);
+    this.setField('invariants', invariants);
+    Object.entries(JSON.parse(options || '{}')).forEach(([name, value]) => this.setField(name, value));
+    this.updateCounter();
+    this.estimateSoon();
+    this.prompt.focus();
+    this.prompt.setSelectionRange(prompt.length, prompt.length); // e.g. "Replace the background with |"
+  }
+
+  /** Set a field when the form has it and, for a list, offers the value (the model may not). */
+  setField(name, value) {
+    const field = this.element.elements.namedItem(name);
+    if (!field || value === undefined) return;
+    if (field instanceof HTMLSelectElement && !Array.from(field.options).some((option) => option.value === value)) {
+      return;
+    }
+    field.value = value;
+  }
+
   updateCounter() {
     this.counterTarget.textContent = this.counterTarget.dataset.template.replace(
       '__COUNT__', this.prompt.value.length.toLocaleString(),
