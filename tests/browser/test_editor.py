@@ -129,8 +129,8 @@ def test_a_preset_fills_the_edit_form_and_its_options_reach_the_api(page, test_p
     assert counter == f"{len(prompt.input_value())} of 32000 characters"
 
     modal.get_by_role("button", name="Replace background").click()  # ends open, for the editor to finish
-    prompt.press("End")
-    prompt.type("a sunny beach")
+    page.keyboard.insert_text("a sunny beach")  # where the preset left the caret: at the end of the prompt
+    page.wait_for_function("document.querySelector('.modal textarea[name=prompt]').value.endsWith('sunny beach')")
     assert prompt.input_value() == "Replace the background with a sunny beach"
     assert modal.locator("select[name=background]").input_value() == "opaque"
     modal.locator(".imagegen-form button[type=submit]").click()
