@@ -169,10 +169,10 @@ def check_presets() -> Iterator[checks.CheckMessage]:
             yield error(17, f'{where} has the key "{entry["key"]}" twice.', "Give every preset its own key.")
         keys.add(entry["key"])
         options = entry.get("options") or {}
-        unknown = sorted(set(options) - presets.PRESET_OPTIONS) if isinstance(options, dict) else None
-        if unknown is None or unknown:
+        unknown = sorted(set(options) - presets.PRESET_OPTIONS) if isinstance(options, dict) else [repr(options)]
+        if unknown:
             yield error(17, f'{where} entry {number} ("{entry["key"]}") has options the edit form does not have: '
-                            f"{', '.join(unknown or [repr(options)])}.",
+                            f"{', '.join(unknown)}.",
                         f"options is a dict with keys among: {', '.join(sorted(presets.PRESET_OPTIONS))}.")
 
 

@@ -232,11 +232,12 @@ def variant_images(
     pk_field = manager.model._meta.pk
     conditions, params = [], []
     if source_ids and (labels is None or labels):
-        conditions.append(f"{column(ImageVariant, 'source', 'v')} IN ({placeholders(source_ids)})")
+        condition = f"{column(ImageVariant, 'source', 'v')} IN ({placeholders(source_ids)})"
         params += db_keys(pk_field, source_ids, connection)
         if labels is not None:
-            conditions[-1] = f"({conditions[-1]} AND {column(ImageVariant, 'label', 'v')} IN ({placeholders(labels)}))"
+            condition += f" AND {column(ImageVariant, 'label', 'v')} IN ({placeholders(labels)})"
             params += sorted(labels)
+        conditions.append(f"({condition})")
     if variant_ids:
         conditions.append(f"{column(ImageVariant, 'image', 'v')} IN ({placeholders(variant_ids)})")
         params += db_keys(pk_field, variant_ids, connection)
