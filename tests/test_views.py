@@ -321,6 +321,17 @@ def test_a_rate_limited_job_says_when_it_tries_again(admin, superuser):
     assert "Next try in about 4" in message["text"]
 
 
+def test_a_job_whose_worker_stopped_says_so_until_another_takes_it_over(admin, superuser):
+    job = jobs.submit_generation("Orphaned", user=superuser)
+    GenerationJob.objects.filter(pk=job.pk).update(status=GenerationJob.Status.RUNNING, lease_owner="gone",
+                                                   lease_expires_at=timezone.now() - timedelta(seconds=1))
+    message = admin.get(url("job_status", job.pk)).json()["message"]
+    assert (message["code"], message["level"], message["title"]) == ("worker_stopped", "warning", "The worker stopped")
+    assert "continue" in message["text"]
+    GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() + timedelta(seconds=45))
+    assert admin.get(url("job_status", job.pk)).json()["message"] is None
+
+
 def test_the_chain_lists_the_original_and_every_refined_candidate(admin, superuser, make_image, use_fake_api):
     source = make_image("Product")
     first = run(jobs.submit_edit([source], "On a beach", user=superuser, invariants="the logo"))

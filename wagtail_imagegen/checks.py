@@ -94,7 +94,8 @@ def check_general() -> Iterator[checks.CheckMessage]:
     tags = conf.setting("TAGS")
     if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
         yield error(11, f'{SETTING}["TAGS"] must be a list of strings.', 'For example ["ai-generated"].')
-    for key in ("MAX_ATTEMPTS", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "MAX_INPUT_EDGE"):
+    for key in ("MAX_ATTEMPTS", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "MAX_INPUT_EDGE", "LEASE_SECONDS",
+                "RECONCILE_SECONDS", "HEALTH_MAX_QUEUE_WAIT", "HEALTH_MAX_RECONCILER_AGE"):
         value = conf.setting(key)
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 1:
             yield error(12, f'{SETTING}["{key}"] must be a positive number.',

@@ -31,6 +31,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ATTEMPTS": 5,
     "RETRY_BASE_DELAY": 10,
     "RETRY_MAX_DELAY": 600,
+    # Heartbeat leases (leases.py): a worker renews its job's lease every third of this while it works, so a
+    # job whose worker died is taken over about this long after the death (not after the provider TIMEOUT).
+    "LEASE_SECONDS": 45,
+    # How often each qcluster worker says it is alive and, if no other did meanwhile, runs the reconciler.
+    "RECONCILE_SECONDS": 15,
+    # `imagegen health` is not OK when a job has waited this long with no live worker, or the reconciler
+    # has not run for HEALTH_MAX_RECONCILER_AGE seconds.
+    "HEALTH_MAX_QUEUE_WAIT": 120,
+    "HEALTH_MAX_RECONCILER_AGE": 120,
     # Source images are sent as a rendition no larger than this on the long edge.
     "MAX_INPUT_EDGE": 2048,
     "PRICES": {},

@@ -16,6 +16,7 @@ from . import reports
 from .views import batches, library
 from .views import reports as report_views
 from .views.access import can_generate
+from .views.health import HealthSummaryItem
 
 app_name = "wagtail_imagegen_library"
 urlpatterns = [
@@ -66,6 +67,7 @@ def register_usage_report_menu_item() -> MenuItem:
 @hooks.register("construct_homepage_summary_items")
 def add_usage_summary_item(request: Any, items: list) -> None:
     items.append(report_views.UsageSummaryItem(request))
+    items.append(HealthSummaryItem(request))
 
 
 @hooks.register("insert_editor_js")

@@ -67,6 +67,9 @@ def editor_message(job: GenerationJob) -> dict[str, Any] | None:
         }
         return {"level": "warning", "code": job.error_code, "title": str(ERROR_TITLES.get(
             job.error_code, _("Waiting to try again"))), "text": text, "retry_in": seconds}
+    if job.worker_stopped:
+        return {"level": "warning", "code": "worker_stopped", "title": _("The worker stopped"),
+                "text": _("Another worker will continue the job in about a minute.")}
     return None
 
 
