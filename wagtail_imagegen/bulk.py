@@ -210,7 +210,12 @@ def review_counts(batch: GenerationBatch) -> dict[str, int]:
 
 def approve(output: GenerationOutput, *, user: Any = None) -> GenerationOutput:
     """Keep the candidate as the current variant of its source image for the batch's label."""
-    return jobs.keep(output, user=user, label=output.job.batch.label if output.job.batch else None)
+    return jobs.keep(output, user=user, label=batch_label(output.job.batch))
+
+
+def batch_label(batch: GenerationBatch | None) -> str | None:
+    """The label approved candidates take: the batch's, else each job's own (a re-make keeps the original's)."""
+    return batch.label or None if batch else None
 
 
 def reject(output: GenerationOutput, *, user: Any = None) -> GenerationOutput:
@@ -228,12 +233,14 @@ def approve_all(batch: GenerationBatch, *, user: Any = None) -> int:
     outputs = list(pending_candidates(batch))
     with transaction.atomic():
         for output in outputs:
-            jobs.keep(output, user=user, label=batch.label)
+            jobs.keep(output, user=user, label=batch_label(batch))
     return len(outputs)
 
 
 def retry_failed(batch: GenerationBatch, *, user: Any = None) -> int:
     """A new job for every image whose newest job failed (a new submission); how many."""
+    if batch.params.get("remake"):
+        return retry_failed_remakes(batch, user=user)
     failed = current_jobs(batch).filter(status=Status.FAILED).values("variant_source")
     images = list(get_image_model().objects.filter(pk__in=failed))
     if not images:
@@ -242,4 +249,17 @@ def retry_failed(batch: GenerationBatch, *, user: Any = None) -> int:
     plan = plan_batch(images, recipe, user=user, batch=batch)
     with governance.admission(user, plan.estimated_cost):
         save_jobs(plan.jobs)
+    return len(plan.jobs)
+
+
+def retry_failed_remakes(batch: GenerationBatch, *, user: Any = None) -> int:
+    """A new re-make, in the same batch, of every output whose newest re-make failed; how many."""
+    from . import remake
+
+    failed = current_jobs(batch).filter(status=Status.FAILED, remake_of__isnull=False)
+    outputs = [job.remake_of for job in failed.select_related("remake_of__job", "remake_of__image")]
+    if not outputs:
+        return 0
+    plan = remake.plan_remake(outputs, model=batch.params["model"], provider=batch.params.get("provider"), user=user)
+    remake.submit_remake(plan, user=user, batch=batch)
     return len(plan.jobs)
