@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
-from . import catalog, conf, jobs, presets
+from . import catalog, conf, jobs, lifecycle, presets
 from .catalog import ASPECT_RATIOS, RESOLUTIONS, JobSpec, ModelSpec
 from .models import GenerationJob, GenerationOutput
 
@@ -192,6 +192,17 @@ class ImageGenForm(forms.Form):
             label=_("Width × height"), required=False, initial="",
             help_text=_("Exact pixels as WIDTHxHEIGHT, for example 2560x1440 (for “Exact width × height”)."),
         )
+
+    @property
+    def notices(self) -> list[str]:
+        """The configured models that are retired or retiring (lifecycle.py), said to those who may generate."""
+        return [notice.message() for notice in lifecycle.notices()]
+
+    @property
+    def initial_size(self) -> str:
+        """The size the initial aspect and resolution make (the estimate keeps it current)."""
+        values = {name: self.get_initial_for_field(field, name) for name, field in self.fields.items()}
+        return self.resolved_size({**values, "images": []})
 
     @property
     def max_images(self) -> int:
