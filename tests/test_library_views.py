@@ -10,6 +10,7 @@ from django.urls import reverse
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
+from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen import bulk, jobs, tasks
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant
 
@@ -87,7 +88,7 @@ def test_the_recipe_page_shows_the_estimate_of_the_whole_selection_before_submit
     images = catalog(make_image, 30)
     response = admin_client.get(action_url(*images))
     assert response.status_code == 200
-    expected = bulk.estimate_batch(images, bulk.Recipe(prompt="", label="", options={"quality": "low"}))
+    expected = bulk.estimate_batch(images, bulk.Recipe(prompt="", label="", spec=JobSpec(quality="low")))
     assert response.context["estimate"] == f"US${expected:,.3f}"
     assert len(response.context["sample"]) == 12 and response.context["more"] == 18
     assert GenerationJob.objects.count() == 0

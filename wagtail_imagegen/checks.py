@@ -227,7 +227,7 @@ def check_models(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:
     for alias in providers:
         try:
             configured = lifecycle.configured_models(alias)
-        except (ImproperlyConfigured, ImportError, ValueError):
+        except lifecycle.BROKEN_SETTINGS:  # reported by check_provider
             continue
         for setting_name, model in configured:
             if model.guessed:

@@ -19,6 +19,8 @@ from .providers.base import ProviderError
 
 # How long before a shutdown the check and the admin start to warn.
 WARNING_DAYS = 30
+# What a broken provider entry raises; the system checks report those entries themselves.
+BROKEN_SETTINGS = (ImproperlyConfigured, ImportError, ValueError, TypeError, KeyError, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ def notices(today: date | None = None) -> list[Notice]:
     for alias in conf.provider_aliases():
         try:
             models = configured_models(alias)
-        except (ImproperlyConfigured, ImportError, catalog.CatalogError):
-            continue  # the system checks report broken settings
+        except BROKEN_SETTINGS:  # CatalogError is a ValueError
+            continue
         found += [Notice(alias, model, setting) for setting, model in models
                   if model.retiring(today, WARNING_DAYS)]
     return found

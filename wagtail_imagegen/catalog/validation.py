@@ -66,12 +66,12 @@ def fidelity_problems(spec: JobSpec, model: ModelSpec, *, kind: str) -> dict[str
         return {}
     if kind != "edit":
         return {"input_fidelity": _("Input fidelity applies to edits of existing images only.")}
-    if model.input_fidelity == "automatic":
+    if model.input_fidelity == "automatic" and spec.input_fidelity != "high":  # "high" is what it does anyway
         return {"input_fidelity": _("%(model)s always keeps input images at high fidelity; leave it unset.") % {
             "model": model.name}}
     if model.input_fidelity == "none":
         return {"input_fidelity": _("%(model)s does not support input fidelity.") % {"model": model.name}}
-    if spec.input_fidelity not in FIDELITIES:
+    if model.input_fidelity == "parameter" and spec.input_fidelity not in FIDELITIES:
         return {"input_fidelity": _("Choose high or low.")}
     return {}
 
