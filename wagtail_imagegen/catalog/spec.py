@@ -97,19 +97,25 @@ class FlexibleSizes:
         return None
 
     def size_for(self, aspect: float, resolution: str) -> str:
-        """The largest valid size near `resolution`'s pixel count with the given width/height ratio."""
+        """The valid size nearest `resolution`'s pixel count with the given width/height ratio."""
         aspect = min(max(aspect, 1 / self.max_aspect), self.max_aspect)
         pixels = min(max(RESOLUTIONS[resolution], self.min_pixels), self.max_pixels)
-        height = math.sqrt(pixels / aspect)
-        width = aspect * height
-        scale = min(1.0, self.max_edge / max(width, height))
-        width, height = self.fit(width * scale), self.fit(height * scale)
-        while width * height < self.min_pixels:  # rounding down may fall below the floor: step up
-            width, height = width + self.multiple, height + self.multiple
-        return f"{width}x{height}"
+        height = self.nearest(math.sqrt(pixels / aspect))
+        while self.problem(self.sized(aspect, height)) and self.too_large(aspect, height):
+            height -= self.multiple
+        while self.problem(self.sized(aspect, height)) and not self.too_large(aspect, height):
+            height += self.multiple
+        return self.sized(aspect, height)
 
-    def fit(self, length: float) -> int:
-        return max(self.multiple, int(length // self.multiple) * self.multiple)
+    def sized(self, aspect: float, height: int) -> str:
+        return f"{self.nearest(aspect * height)}x{height}"
+
+    def too_large(self, aspect: float, height: int) -> bool:
+        width = self.nearest(aspect * height)
+        return width * height > self.max_pixels or max(width, height) > self.max_edge
+
+    def nearest(self, length: float) -> int:
+        return max(self.multiple, round(length / self.multiple) * self.multiple)
 
 
 SizeRule = FixedSizes | FlexibleSizes
