@@ -47,7 +47,7 @@ def requests() -> list[ImageRequest]:
     built = []
     for index, (model, kind, output_format, background, partials) in enumerate(product):
         edit_inputs = {"images": SOURCES[: 1 + 2 * (index // 2 % 2)], "mask": MASK if index // 4 % 2 else None}
-        built.append(ImageRequest(
+        built.append(ImageRequest.of(
             kind=kind, prompt=f"conformance {index}", model=model, output_format=output_format,
             background=background, partial_images=partials, **rotated(index),
             **(edit_inputs if kind == "edit" else {}),
@@ -127,7 +127,7 @@ def post(base_url: str, path: str, **content) -> httpx.Response:
     return httpx.post(f"{base_url}/images/{path}", headers={"Authorization": f"Bearer {API_KEY}"}, **content)
 
 
-VALID = {"model": "gpt-image-1.5", "prompt": "p"}
+VALID = {"model": "gpt-image-2.6-flare", "prompt": "p"}
 
 
 @pytest.mark.parametrize("body", [

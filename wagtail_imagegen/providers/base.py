@@ -49,14 +49,15 @@ class ImageRequest:
     mask: InputImage | None = None
     user: str | None = None
 
+    @classmethod
+    def of(cls, kind: Kind, prompt: str, *, images: tuple[InputImage, ...] = (), mask: InputImage | None = None,
+           user: str | None = None, **options: Any) -> ImageRequest:
+        """A request with JobSpec's options by keyword (for tests and scripts that call a provider directly)."""
+        return cls(kind=kind, prompt=prompt, spec=JobSpec(**options), images=images, mask=mask, user=user)
+
     @property
     def model(self) -> str:
         return self.spec.model or ""
-
-    @property
-    def streamed(self) -> bool:
-        """1–3 partial images ask for a streamed response; 0 is a plain JSON response."""
-        return bool(self.spec.partial_images)
 
     @property
     def mime_type(self) -> str:
