@@ -37,9 +37,13 @@ export class FormController extends Controller {
   async reloadOptions() {
     const query = new URLSearchParams(this.payload());
     ['prompt', 'invariants', 'images'].forEach((name) => query.delete(name));
-    const { ok, data } = await request(`${this.optionsUrlValue}?${query}`, { text: true });
-    if (!ok || data === null) return;
-    this.optionsTarget.innerHTML = data;
+    this.optionsTarget.setAttribute('aria-busy', 'true');
+    try {
+      const { ok, data } = await request(`${this.optionsUrlValue}?${query}`, { text: true });
+      if (ok && data !== null) this.optionsTarget.innerHTML = data;
+    } finally {
+      this.optionsTarget.removeAttribute('aria-busy');
+    }
     this.sourcesChanged(); // edit-only fields, the image limit, and a new estimate
   }
 
