@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
-from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant, JobSourceImage
 
 from . import brokers

@@ -10,8 +10,8 @@ from django.urls import reverse
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
-from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant
 
 from .test_bulk import RECIPE, catalog, run_batch

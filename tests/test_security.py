@@ -43,8 +43,8 @@ def test_an_answer_larger_than_the_limit_is_refused_before_it_fills_the_memory(s
     providers = settings.WAGTAIL_IMAGEGEN["PROVIDERS"]
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": {
         **providers, "default": {**providers["default"], "OPTIONS": {"MAX_IMAGE_MB": 0.01}}}}
-    request = ImageRequest.of(kind="generate", prompt="A detailed landscape", model="gpt-image-2.6-flare", size="1536x1024", n=4,
-                           quality="high")
+    request = ImageRequest.of("generate", "A detailed landscape", model="gpt-image-2.6-flare", size="1536x1024", n=4,
+                              quality="high")
     with get_provider() as provider, pytest.raises(BadResponse) as exc_info:
         provider.run(request)
     assert "larger than" in exc_info.value.detail

@@ -196,7 +196,6 @@ def test_model_choice_and_the_aspect_and_resolution_picker(page, fake_api):
     labels = [option.inner_text() for option in studio.locator("select[name=model] option").all()]
     assert "GPT Image 2.6 Flare — Flare — fast drafts" in labels and not any("1.5" in label for label in labels)
     choose(studio, "model", "gpt-image-2.6-sunburst")
-    size = studio.locator("[data-imagegen-form-target=size]")
     studio.locator("select[name=aspect]").select_option("16:9")
     studio.locator("select[name=resolution]").select_option("2K")
     page.wait_for_function("document.querySelector('[data-imagegen-form-target=size]').textContent === '2736x1536'")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen.models import GenerationBatch
 
 from ..test_bulk import catalog

@@ -13,11 +13,11 @@ from wagtail_imagegen.providers.base import (
     BadResponse,
     ContentRejected,
     InvalidRequest,
+    ModelNotFound,
     PermissionDenied,
     ProviderTimeout,
     ProviderUnavailable,
     QuotaExceeded,
-    ModelNotFound,
     RateLimited,
 )
 from wagtail_imagegen.providers.openai_errors import retry_after
