@@ -91,7 +91,7 @@ def resolve_target(alias: str | None, model_name: str | None = None) -> Target:
     """The provider and model a job would use; a retired or unoffered model is a field error on `model`."""
     target = provider_target(alias, model_name)
     config, name, model = target.config, target.model_name, target.model
-    names = [item if isinstance(item, str) else item.get("NAME") for item in config.models]
+    names = catalog.listed_names(config.models)
     if names and name not in names and name not in (config.model, config.final_model):
         raise ValidationError({"model": _("The image service “%(alias)s” offers %(models)s.") % {
             "alias": config.alias, "models": ", ".join(names)}})

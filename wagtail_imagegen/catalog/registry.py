@@ -172,10 +172,15 @@ def provider_entry(name: str, provider_models: Iterable[Any]) -> dict[str, Any]:
     return {}
 
 
+def listed_names(provider_models: Iterable[Any]) -> list[str]:
+    """The names in a provider's MODELS list (each a name, or a dict with NAME)."""
+    return [item if isinstance(item, str) else str(item.get("NAME")) for item in provider_models]
+
+
 def offered_models(provider_models: Iterable[Any], *, api: str, configured: Iterable[str] = ()) -> list[ModelSpec]:
     """The models a provider offers: its MODELS list, else every catalog model of its API; plus `configured`."""
     provider_models = list(provider_models)
-    names = [item if isinstance(item, str) else item.get("NAME") for item in provider_models]
+    names = listed_names(provider_models)
     if not names:
         names = [spec.name for spec in catalog().values() if spec.api == api]
     names += [name for name in configured if name and name not in names]
