@@ -11,6 +11,6 @@ from .validation import inputs_problem, option_problems, prompt_problem
 
 __all__ = [
     "ASPECT_RATIOS", "RESOLUTIONS", "CatalogError", "FixedSizes", "FlexibleSizes", "JobSpec", "ModelSpec",
-    "OutputTokens", "Price", "catalog", "listed_names", "inputs_problem", "model_spec", "offered_models", "option_fields",
-    "option_problems", "parse_size", "prompt_problem", "today",
+    "OutputTokens", "Price", "catalog", "inputs_problem", "listed_names", "model_spec", "offered_models",
+    "option_fields", "option_problems", "parse_size", "prompt_problem", "today",
 ]
