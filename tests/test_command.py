@@ -121,7 +121,7 @@ def test_generate_with_a_chosen_model_size_and_top_quality_tier(fake_api):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--size", "512x512"], "at least 655,360 pixels"),
-    (["--size", "4000x1000"], "longer edge may be at most 3,840"),
+    (["--size", "4000x1008"], "longer edge may be at most 3,840"),
     (["--model", "gpt-image-2", "--quality", "xhigh"], "gpt-image-2 offers the qualities low, medium, high, auto"),
     (["--model", "gpt-image-1.5"], "no longer offers the model gpt-image-1.5"),
 ])
