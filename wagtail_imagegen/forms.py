@@ -157,7 +157,8 @@ class ImageGenForm(forms.Form):
         fields["prompt"].max_length = model.max_prompt_chars
         fields["prompt"].widget.attrs["maxlength"] = model.max_prompt_chars
         if len(offered) > 1:
-            fields["model"] = forms.ChoiceField(label=spec_label("model"), initial=model.name,
+            # Optional: a request without one (an API client, an old form) gets the provider's model.
+            fields["model"] = forms.ChoiceField(label=spec_label("model"), initial=model.name, required=False,
                                                 choices=[(spec.name, model_label(spec)) for spec in offered])
         self.add_size_fields(model)
         fields["quality"] = forms.ChoiceField(label=spec_label("quality"), initial="low",
@@ -183,9 +184,10 @@ class ImageGenForm(forms.Form):
             self.fields["size"] = forms.ChoiceField(label=spec_label("size"), initial="auto",
                                                     choices=choices(model.sizes.offered, SIZE_LABELS))
             return
-        self.fields["aspect"] = forms.ChoiceField(label=_("Aspect ratio"), initial=ASPECT_AUTO,
+        # Both optional: a bare `size` (WIDTHxHEIGHT or auto) is taken as exact, as the API takes it.
+        self.fields["aspect"] = forms.ChoiceField(label=_("Aspect ratio"), initial=ASPECT_AUTO, required=False,
                                                   choices=aspect_choices())
-        self.fields["resolution"] = forms.ChoiceField(label=_("Resolution"), initial="1K",
+        self.fields["resolution"] = forms.ChoiceField(label=_("Resolution"), initial="1K", required=False,
                                                       choices=[(key, RESOLUTION_LABELS.get(key, key))
                                                                for key in RESOLUTIONS])
         self.fields["size"] = forms.CharField(
@@ -216,7 +218,7 @@ class ImageGenForm(forms.Form):
         """The size to ask for: the fixed choice, the aspect × resolution, or the exact pixels typed."""
         if not self.model.sizes.flexible:
             return data.get("size") or "auto"
-        aspect = data.get("aspect") or ASPECT_AUTO
+        aspect = data.get("aspect") or (ASPECT_CUSTOM if data.get("size") else ASPECT_AUTO)
         if aspect == ASPECT_CUSTOM:
             return (data.get("size") or "").strip().lower().replace("×", "x").replace(" ", "") or "auto"
         ratio = aspect_value(aspect, data.get("images") or [])
