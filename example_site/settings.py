@@ -5,7 +5,8 @@ Environment variables (all optional):
     IMAGEGEN_PROVIDER   "openai" or "demo"; default "openai" when an API key is set, else "demo"
     IMAGEGEN_API_KEY    the image API key (falls back to OPENAI_API_KEY); never printed or logged
     IMAGEGEN_BASE_URL   default https://api.openai.com/v1 (CometAPI: https://api.cometapi.com/v1)
-    IMAGEGEN_MODEL      default gpt-image-1.5
+    IMAGEGEN_MODEL      the draft model; default the provider's (gpt-image-2.6-flare, finals on -sunburst)
+    IMAGEGEN_FINAL_MODEL  what "Final quality" re-renders with (default: see IMAGEGEN_MODEL)
     DATABASE_URL        e.g. postgres://user:pass@host/db; default SQLite at var/example.sqlite3
     REDIS_URL           e.g. redis://127.0.0.1:6379/0: the Django cache, and django-q2's broker ...
     IMAGEGEN_BROKER     ... unless this is "orm" (django-q2's ORM broker on the default database)
@@ -189,13 +190,15 @@ IMAGEGEN_API_KEY = os.environ.get("IMAGEGEN_API_KEY") or os.environ.get("OPENAI_
 IMAGEGEN_PROVIDER = os.environ.get("IMAGEGEN_PROVIDER", "").strip().lower() or (
     "openai" if IMAGEGEN_API_KEY else "demo"
 )
-IMAGEGEN_MODEL = os.environ.get("IMAGEGEN_MODEL") or "gpt-image-1.5"
+# Unset, each provider class's own current pair of draft and final models (README: "Models").
+IMAGEGEN_MODELS = {key: value for key, value in (("MODEL", os.environ.get("IMAGEGEN_MODEL")),
+                                                ("FINAL_MODEL", os.environ.get("IMAGEGEN_FINAL_MODEL"))) if value}
 
 if IMAGEGEN_PROVIDER == "openai":
     # Without a key, the system check wagtail_imagegen.E010 says what to set.
     PROVIDER: dict[str, Any] = {
         "CLASS": "wagtail_imagegen.providers.openai.OpenAIImageProvider",
-        "MODEL": IMAGEGEN_MODEL,
+        **IMAGEGEN_MODELS,
         "API_KEY": IMAGEGEN_API_KEY,
         "BASE_URL": os.environ.get("IMAGEGEN_BASE_URL") or "https://api.openai.com/v1",
         "TIMEOUT": PROVIDER_TIMEOUT,
@@ -204,7 +207,7 @@ elif IMAGEGEN_PROVIDER == "demo":
     # Offline: no key, no network. Two seconds per image so that progress is visible in the admin.
     PROVIDER = {
         "CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider",
-        "MODEL": IMAGEGEN_MODEL,
+        **IMAGEGEN_MODELS,
         "TIMEOUT": PROVIDER_TIMEOUT,
         "OPTIONS": {"LATENCY": 2},
     }

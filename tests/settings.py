@@ -101,13 +101,12 @@ WAGTAIL_IMAGEGEN = {
     "PROVIDERS": {
         "default": {
             "CLASS": "wagtail_imagegen.providers.openai.OpenAIImageProvider",
-            "MODEL": "gpt-image-1.5",
             "API_KEY": "sk-test-secret-key-0123456789",
             # Worker-process tests point this at the fake API they serve.
             "BASE_URL": os.environ.get("IMAGEGEN_TEST_BASE_URL", "http://127.0.0.1:9/v1"),
             "TIMEOUT": float(os.environ.get("IMAGEGEN_TEST_PROVIDER_TIMEOUT", 30)),
         },
-        "demo": {"CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider", "MODEL": "gpt-image-1.5", "TIMEOUT": 30},
+        "demo": {"CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider", "TIMEOUT": 30},
     },
 }
 

@@ -16,6 +16,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant, JobSourceImage
 
 from . import brokers
@@ -23,7 +24,7 @@ from . import brokers
 pytestmark = pytest.mark.django_db
 Status = GenerationJob.Status
 RECIPE = bulk.Recipe(prompt="Put the product on a snowy background", label="winter",
-                     invariants="the product and its logo", options={"quality": "low", "size": "1024x1024"})
+                     invariants="the product and its logo", spec=JobSpec(quality="low", size="1024x1024"))
 
 
 def catalog(make_image: Any, count: int, collection: Collection | None = None, prefix: str = "Item") -> list[Any]:
@@ -49,7 +50,9 @@ def test_a_batch_has_one_job_per_image_with_the_recipe_enqueued_on_commit(make_i
     with django_capture_on_commit_callbacks(execute=True):
         batch = bulk.submit_batch(images, RECIPE, user=admin_user)
     assert brokers.queued() == 3
-    assert batch.label == "winter" and batch.params == {"provider": "default", "quality": "low", "size": "1024x1024"}
+    assert batch.label == "winter"
+    assert batch.params == {"provider": "default", "quality": "low", "size": "1024x1024", "background": "auto",
+                            "output_format": "png", "n": 1, "moderation": "auto"}
     batch_jobs = list(batch.jobs.order_by("variant_source"))
     assert [job.variant_source for job in batch_jobs] == images
     assert {(job.kind, job.label, job.params["n"], job.params["quality"]) for job in batch_jobs} == {
@@ -104,14 +107,20 @@ def test_non_raster_images_are_left_out_with_the_reason(make_image):
     (bulk.Recipe(prompt="", label="winter"), "prompt"),
     (bulk.Recipe(prompt="Snow", label=""), "label"),
     (bulk.Recipe(prompt="Snow", label="Winter Sale"), "label"),
-    (bulk.Recipe(prompt="Snow", label="winter", options={"quality": "ultra"}), "quality"),
-    (bulk.Recipe(prompt="Snow", label="winter", options={"n": 4}), "options"),
+    (bulk.Recipe(prompt="Snow", label="winter", spec=JobSpec(quality="ultra")), "quality"),
+    (bulk.Recipe(prompt="Snow", label="winter", spec=JobSpec(quality="xhigh", model="gpt-image-2")), "quality"),
+    (bulk.Recipe(prompt="Snow", label="winter", spec=JobSpec(model="gpt-image-1.5")), "model"),
 ])
 def test_an_invalid_recipe_is_refused_field_by_field(make_image, recipe, field):
     with pytest.raises(ValidationError) as exc_info:
         bulk.submit_batch([make_image()], recipe)
     assert field in exc_info.value.message_dict
     assert GenerationBatch.objects.count() == 0
+
+
+def test_a_recipe_makes_one_candidate_an_image_whatever_it_asks(make_image):
+    plan = bulk.plan_batch([make_image()], bulk.Recipe(prompt="Snow", label="winter", spec=JobSpec(n=4)))
+    assert [job.params["n"] for job in plan.jobs] == [1]
 
 
 def test_a_user_without_the_permission_cannot_submit_a_batch(make_image, django_user_model):

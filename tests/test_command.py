@@ -108,3 +108,48 @@ def test_generate_and_edit_wait_for_a_real_worker(fake_api, use_fake_api, make_i
     assert [stored_bytes(o["image_id"]) for o in generated["outputs"] + edited["outputs"]] == returned
     job = GenerationJob.objects.get(pk=edited["job"])
     assert job.source_images() == [source] and job.actual_cost > 0
+
+
+def test_generate_with_a_chosen_model_size_and_top_quality_tier(fake_api):
+    result = imagegen("generate", "A harbour at dawn", "--model", "gpt-image-2.6-sunburst", "--size", "2560x1440",
+                      "--quality", "xhigh", "--n", "1", "--sync", "--json")
+    assert result["status"] == "succeeded"
+    assert [(o["width"], o["height"]) for o in result["outputs"]] == [(2560, 1440)]
+    sent = fake_api.requests[-1].json
+    assert (sent["model"], sent["size"], sent["quality"]) == ("gpt-image-2.6-sunburst", "2560x1440", "xhigh")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--size", "512x512"], "at least 655,360 pixels"),
+    (["--size", "4000x1008"], "longer edge may be at most 3,840"),
+    (["--model", "gpt-image-2", "--quality", "xhigh"], "gpt-image-2 offers the qualities low, medium, high, auto"),
+    (["--model", "gpt-image-1.5"], "no longer offers the model gpt-image-1.5"),
+])
+def test_what_the_model_cannot_do_is_refused_before_any_request(fake_api, args, message):
+    with pytest.raises(CommandError, match=message):
+        imagegen("generate", "A harbour", *args, "--sync", "--json")
+    assert fake_api.requests == [] and not GenerationJob.objects.exists()
+
+
+def test_a_model_the_api_no_longer_serves_fails_the_job_at_once(settings, fake_api):
+    # The catalog thinks 1.5 is still served (a gateway's own date), but the API has retired it.
+    providers = settings.WAGTAIL_IMAGEGEN["PROVIDERS"]
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": {
+        **providers, "default": {**providers["default"], "MODELS": [{"NAME": "gpt-image-1.5", "SHUTDOWN": None}]}}}
+    with pytest.raises(CommandError) as exc_info:
+        imagegen("generate", "A harbour", "--model", "gpt-image-1.5", "--sync", "--json")
+    job = GenerationJob.objects.get()
+    assert job.status == GenerationJob.Status.FAILED and job.error_code == "model_not_found"
+    assert job.api_calls == 1 and len(fake_api.requests) == 1  # not retried
+    assert "gpt-image-1.5" in job.error_message and "gpt-image-2.6-sunburst" in job.error_message
+    assert job.error_message in str(exc_info.value)
+
+
+def test_models_lists_the_providers_models_with_the_apis_dates(fake_api):
+    out = io.StringIO()
+    call_command("imagegen", "models", "--json", stdout=out)
+    rows = {row["name"]: row for row in json.loads(out.getvalue())}
+    assert rows["gpt-image-2.6-flare"]["state"] == "current" and rows["gpt-image-2.6-flare"]["listed_by_api"]
+    assert "xhigh" in rows["gpt-image-2.6-sunburst"]["qualities"] and "xhigh" not in rows["gpt-image-2"]["qualities"]
+    assert rows["gpt-image-1.5"]["state"] == "retired" and rows["gpt-image-1.5"]["shutdown"] == "2026-12-01"
+    assert any(request.path == "/v1/models" for request in fake_api.requests)

@@ -45,13 +45,15 @@ def test_spend_counts_actual_costs_estimates_while_running_and_nothing_for_failu
 
 
 def test_a_submission_over_the_site_budget_is_refused_with_what_is_left(settings, admin_user):
-    add_job(admin_user, actual="9.990000")
+    add_job(admin_user, actual="9.970000")
     configure(settings, BUDGETS={"SITE": 10})
+    assert jobs.estimate_cost("A red bicycle", **LOW) < Decimal("0.03") < jobs.estimate_cost(
+        "A red bicycle", quality="max", size="1536x1024")
     with pytest.raises(ValidationError) as exc_info:
-        jobs.submit_generation("A red bicycle", user=admin_user, quality="high", size="1536x1024")
+        jobs.submit_generation("A red bicycle", user=admin_user, quality="max", size="1536x1024")
     message = exc_info.value.messages[0]
     assert exc_info.value.code == "budget_exceeded"
-    assert "only US$0.01 is left of this month's budget for AI images for the site (US$10.00)" in message
+    assert "only US$0.03 is left of this month's budget for AI images for the site (US$10.00)" in message
     assert GenerationJob.objects.count() == 1
     jobs.submit_generation("A red bicycle", user=admin_user, **LOW)  # a cheap one still fits
 

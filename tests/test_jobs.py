@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from wagtail.models import Collection
 
-from wagtail_imagegen import jobs, pricing
+from wagtail_imagegen import catalog, jobs, pricing
 from wagtail_imagegen.models import GenerationJob, GenerationOutput, ImageVariant
 
 from . import brokers
@@ -30,15 +30,17 @@ def test_generation_is_queued_with_its_estimate_and_enqueued_only_on_commit(djan
     assert job.status == GenerationJob.Status.QUEUED
     assert job.params == {"size": "1536x1024", "quality": "high", "background": "auto", "output_format": "png",
                           "n": 2, "moderation": "auto", "partial_images": 0}
-    expected = pricing.estimate_cost("gpt-image-1.5", prompt="A red bicycle", size="1536x1024", quality="high", n=2)
+    assert job.model == "gpt-image-2.6-flare"  # the default provider's current draft model
+    expected = pricing.estimate_cost(catalog.model_spec(job.model), job.spec, prompt="A red bicycle")
     assert job.estimated_cost == expected
-    assert expected > Decimal("0.39")  # two high-quality landscape images at $32/M output tokens
+    # Two high-quality 1536×1024 images: 2 × 1,372 output tokens (2.6 counts high as 2.5 does) at $30/M.
+    assert Decimal("0.08") < expected < Decimal("0.09")
 
 
 def test_an_invalid_request_enqueues_nothing(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as exc_info:
         jobs.submit_generation("x" * 32_001)
-    assert "32000" in field_errors(exc_info)["prompt"][0]
+    assert "at most 32,000" in field_errors(exc_info)["prompt"][0]
     assert GenerationJob.objects.count() == 0
     assert brokers.queued() == 0
 
@@ -77,18 +79,32 @@ def test_custom_sizes_follow_gpt_image_2_rules(settings):
     assert jobs.submit_generation("A lighthouse", size="2048x1152").params["size"] == "2048x1152"
     with pytest.raises(ValidationError, match="multiples of 16"):
         jobs.submit_generation("A lighthouse", size="1000x1000")
-    with pytest.raises(ValidationError, match="three times"):
-        jobs.submit_generation("A lighthouse", size="3840x1008")
-    with pytest.raises(ValidationError, match="transparent"):
-        jobs.submit_generation("A lighthouse", background="transparent")
+    with pytest.raises(ValidationError, match="at most 3 times as wide"):
+        jobs.submit_generation("A lighthouse", size="3840x1264")
+    with pytest.raises(ValidationError, match="at least 655,360 pixels"):
+        jobs.submit_generation("A lighthouse", size="512x512")
+    with pytest.raises(ValidationError, match="longer edge may be at most 3,840"):
+        jobs.submit_generation("A lighthouse", size="4000x1008")
+    with pytest.raises(ValidationError, match="offers the qualities low, medium, high, auto"):
+        jobs.submit_generation("A lighthouse", quality="xhigh")
+    # Transparency is in preview on gpt-image-2: accepted.
+    assert jobs.submit_generation("A lighthouse", background="transparent").params["background"] == "transparent"
 
 
 def test_input_fidelity_is_refused_for_models_without_it(settings, make_image):
+    # A gateway that still serves gpt-image-1-mini says so with its own date in the provider's MODELS.
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": {
-        "default": {**settings.WAGTAIL_IMAGEGEN["PROVIDERS"]["default"], "MODEL": "gpt-image-1-mini"}}}
+        "default": {**settings.WAGTAIL_IMAGEGEN["PROVIDERS"]["default"], "MODEL": "gpt-image-1-mini",
+                    "MODELS": [{"NAME": "gpt-image-1-mini", "SHUTDOWN": "2027-06-30"}]}}}
     with pytest.raises(ValidationError) as exc_info:
         jobs.submit_edit([make_image()], "Make it blue", input_fidelity="high")
     assert list(field_errors(exc_info)) == ["input_fidelity"]
+
+
+def test_input_fidelity_on_a_model_that_always_keeps_it_high(make_image):
+    assert jobs.submit_edit([make_image()], "Make it blue", input_fidelity="high").params["input_fidelity"] == "high"
+    with pytest.raises(ValidationError, match="always keeps input images at high fidelity"):
+        jobs.submit_edit([make_image()], "Make it blue", input_fidelity="low")
 
 
 def test_unknown_provider_alias_is_a_field_error():
@@ -133,7 +149,7 @@ def test_bad_masks_are_refused_with_a_clear_message(make_image, mask, message):
 
 def test_more_images_than_the_model_takes_are_refused(make_image):
     image = make_image()
-    with pytest.raises(ValidationError, match="at most 16"):
+    with pytest.raises(ValidationError, match="between 1 and 16 images"):
         jobs.submit_edit([image] * 17, "Combine them")
 
 

@@ -11,6 +11,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant
 
 from .test_bulk import RECIPE, catalog, run_batch
@@ -53,7 +54,7 @@ def test_variants_section_shows_each_variant_and_the_generations_that_used_the_i
     jobs.keep(job.outputs.get(), user=admin_user)
     html = admin_client.get(reverse("wagtail_imagegen_library:image_variants", args=[hero.pk])).content.decode()
     assert 'data-imagegen-variant="winter"' in html
-    assert "Make it a snowy winter scene" in html and "gpt-image-1.5" in html
+    assert "Make it a snowy winter scene" in html and "gpt-image-2.6-flare" in html
     assert "US$0." in html and admin_user.get_username() in html  # its cost, and who kept it
     assert reverse("wagtail_imagegen:job_detail", args=[job.pk]) in html
     assert 'data-controller="imagegen-launcher"' in html and f'image-id-value="{hero.pk}"' in html
@@ -87,7 +88,7 @@ def test_the_recipe_page_shows_the_estimate_of_the_whole_selection_before_submit
     images = catalog(make_image, 30)
     response = admin_client.get(action_url(*images))
     assert response.status_code == 200
-    expected = bulk.estimate_batch(images, bulk.Recipe(prompt="", label="", options={"quality": "low"}))
+    expected = bulk.estimate_batch(images, bulk.Recipe(prompt="", label="", spec=JobSpec(quality="low")))
     assert response.context["estimate"] == f"US${expected:,.3f}"
     assert len(response.context["sample"]) == 12 and response.context["more"] == 18
     assert GenerationJob.objects.count() == 0
@@ -97,7 +98,9 @@ def test_the_live_estimate_follows_the_recipe(make_image, admin_client):
     images = catalog(make_image, 5)
     low = admin_client.post(action_url(*images), {**RECIPE_DATA, "estimate": "1"}).json()
     high = admin_client.post(action_url(*images), {**RECIPE_DATA, "quality": "high", "estimate": "1"}).json()
-    assert low["images"] == 5 and Decimal(high["cost"]) > 10 * Decimal(low["cost"])
+    recipe = bulk.Recipe(prompt=RECIPE_DATA["prompt"], label="winter", invariants="the logo",
+                         spec=JobSpec(size="1024x1024", quality="high", background="auto", output_format="png"))
+    assert low["images"] == 5 and Decimal(high["cost"]) == bulk.estimate_batch(images, recipe) > Decimal(low["cost"])
     assert GenerationJob.objects.count() == 0
 
 

@@ -178,7 +178,7 @@ def test_generation_keep_and_variant_change_are_in_the_images_history(make_image
     jobs.keep(output, user=admin_user)
     name = admin_user.get_username()
     assert messages_for(output.image) == [
-        (reports.GENERATE, "Generated with AI (gpt-image-1.5): “Make it a snowy winter scene”", name),
+        (reports.GENERATE, "Generated with AI (gpt-image-2.6-flare): “Make it a snowy winter scene”", name),
         (reports.KEEP, "Kept this AI image", name),
     ]
     assert messages_for(source) == [(reports.VARIANT, f"Set the “winter” variant to “{output.image.title}”", name)]

@@ -34,7 +34,7 @@ def test_a_decompression_bomb_from_the_api_is_refused():
     assert len(bomb) < 500_000
     body = b'{"created": 1, "data": [{"b64_json": "' + base64.b64encode(bomb) + b'"}]}'
     with provider_answering(body) as provider, pytest.raises(BadResponse, match="could not be read") as exc_info:
-        provider.run(ImageRequest(kind="generate", prompt="x", model="gpt-image-1.5"))
+        provider.run(ImageRequest.of(kind="generate", prompt="x", model="gpt-image-2.6-flare"))
     assert "pixels" in exc_info.value.detail and not exc_info.value.retryable
 
 
@@ -43,8 +43,8 @@ def test_an_answer_larger_than_the_limit_is_refused_before_it_fills_the_memory(s
     providers = settings.WAGTAIL_IMAGEGEN["PROVIDERS"]
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": {
         **providers, "default": {**providers["default"], "OPTIONS": {"MAX_IMAGE_MB": 0.01}}}}
-    request = ImageRequest(kind="generate", prompt="A detailed landscape", model="gpt-image-1.5", size="1536x1024", n=4,
-                           quality="high")
+    request = ImageRequest.of("generate", "A detailed landscape", model="gpt-image-2.6-flare", size="1536x1024", n=4,
+                              quality="high")
     with get_provider() as provider, pytest.raises(BadResponse) as exc_info:
         provider.run(request)
     assert "larger than" in exc_info.value.detail

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 from PIL import Image as PILImage
 
-from wagtail_imagegen import jobs, leases, pricing, tasks
+from wagtail_imagegen import catalog, jobs, leases, pricing, tasks
 from wagtail_imagegen.models import (
     COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
     TRAINED_ALGORITHMIC_MEDIA,
@@ -22,6 +22,7 @@ from wagtail_imagegen.models import (
     GenerationOutput,
 )
 from wagtail_imagegen.providers.base import Usage
+from wagtail_imagegen.testing import tokens as fake_tokens
 
 from . import brokers
 from .conftest import FAKE_KEY, mask_bytes
@@ -63,8 +64,9 @@ def test_generation_becomes_byte_identical_wagtail_images_with_metadata(fake_api
         assert output.digital_source_type == TRAINED_ALGORITHMIC_MEDIA
         assert not output.raw_file  # the provider bytes live on only in the Wagtail image
     usage = Usage.from_dict(job.usage)
-    assert usage.output_image_tokens == 2 * 400
-    assert job.actual_cost == pricing.cost_of(usage, "gpt-image-1.5")
+    # The fake's own token table, not the catalog's: the two must agree.
+    assert usage.output_image_tokens == 2 * fake_tokens.GPT_IMAGE_2_6_TOKENS("low", 1536, 1024)
+    assert job.actual_cost == pricing.cost_of(usage, catalog.model_spec("gpt-image-2.6-flare"))
     assert job.provider_request_id.startswith("req_")
     assert job.response["size"] == "1536x1024"
     assert job.api_calls == 1 and job.attempts == 1 and not job.maybe_charged_twice
@@ -87,7 +89,7 @@ def test_edit_sends_sources_and_scaled_mask_and_inherits_collection_and_focal_po
     assert PILImage.open(io.BytesIO(first.data)).size == (1024, 768)  # a bounded rendition of the large one
     assert second.data == stored_bytes(small)  # small enough: the original bytes, not re-encoded
     assert PILImage.open(io.BytesIO(request.files["mask"][0].data)).size == (1024, 768)
-    assert request.form["input_fidelity"] == ["high"]
+    assert "input_fidelity" not in request.form  # the default model keeps every input's detail unasked
     image = job.outputs.get().image
     assert image.collection == products
     assert (image.focal_point_x, image.focal_point_y) == (768, 512)

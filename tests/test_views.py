@@ -193,7 +193,8 @@ def test_an_edit_sends_the_images_in_order_and_the_painted_mask(admin, make_imag
                                           "mask": mask})
     assert response.status_code == 201, response.json()
     job = GenerationJob.objects.get()
-    assert (job.kind, job.label, job.params["input_fidelity"]) == ("edit", "beach", "high")
+    # The default model keeps the sources' detail on its own: "high" is accepted and nothing more is sent.
+    assert (job.kind, job.label, job.params.get("input_fidelity")) == ("edit", "beach", None)
     assert job.source_images() == [first, reference]
     with job.mask.open("rb") as handle, PILImage.open(io.BytesIO(handle.read())) as picture:
         assert picture.size == (640, 480) and picture.mode == "RGBA"
@@ -203,7 +204,8 @@ def test_an_edit_sends_the_images_in_order_and_the_painted_mask(admin, make_imag
     ("changes", "field", "text"),
     [
         ({"prompt": ""}, "prompt", "required"),
-        ({"size": "333x333"}, "size", "valid choice"),
+        ({"size": "333x333"}, "size", "multiples of 16"),
+        ({"size": "4096x1024"}, "size", "longer edge"),
         ({"background": "transparent", "output_format": "jpeg"}, "background", "PNG or WebP"),
         ({"n": 11}, "n", "10"),
     ],
@@ -252,7 +254,9 @@ def test_the_estimate_follows_the_options(admin, make_image):
                                         "images": [image.pk]}).json()
     expected = jobs.estimate_cost("A lighthouse", size="1024x1024", quality="low", n=1, partial_images=0)
     assert low["cost"] == str(expected) and low["label"] == f"US${expected:.3f}"
-    assert float(high["cost"]) > 10 * float(low["cost"])
+    expected_high = jobs.estimate_cost("A lighthouse", size="1024x1024", quality="high", n=1, partial_images=0,
+                                       images=[image])
+    assert high["cost"] == str(expected_high) and expected_high > 3 * expected
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -375,10 +379,12 @@ def test_refine_carries_the_invariants_and_links_the_candidate(admin, finished):
     assert admin.post(url("output_refine", output.pk), {"prompt": ""}).json()["errors"]["prompt"]
 
 
-def test_final_quality_refines_at_high_quality_with_high_input_fidelity(admin, finished):
+def test_final_quality_refines_once_at_high_quality_on_the_final_model(admin, finished):
     response = admin.post(url("output_final", finished.outputs.first().pk))
     job = GenerationJob.objects.get(pk=response.json()["job"])
-    assert (job.params["quality"], job.params["input_fidelity"], job.params["n"]) == ("high", "high", 1)
+    # The final model keeps the source's detail by itself, so no input_fidelity is sent.
+    assert (job.params["quality"], job.params.get("input_fidelity"), job.params["n"]) == ("high", None, 1)
+    assert job.model == "gpt-image-2.6-sunburst"
     assert job.invariants == "the red roof"
 
 

@@ -129,15 +129,29 @@ def choices(form: ImageGenForm, name: str) -> list[str]:
 
 def test_the_form_offers_what_the_model_accepts(settings):
     form = ImageGenForm()
-    assert choices(form, "size") == ["auto", "1024x1024", "1536x1024", "1024x1536"]
-    assert "transparent" in choices(form, "background") and "input_fidelity" in form.fields
+    assert form.model.name == "gpt-image-2.6-flare"  # the default provider's draft model
+    assert choices(form, "aspect")[:3] == ["auto", "1:1", "3:2"] and choices(form, "aspect")[-2:] == ["source",
+                                                                                                        "custom"]
+    assert choices(form, "resolution") == ["1K", "2K", "4K"] and not hasattr(form.fields["size"], "choices")
+    assert choices(form, "quality") == ["low", "medium", "high", "xhigh", "max", "auto"]
+    assert choices(form, "complexity") == ["high", "medium", "low"]
+    assert "transparent" in choices(form, "background") and "input_fidelity" not in form.fields
     assert choices(form, "provider") == ["default", "demo"]
+
     settings.WAGTAIL_IMAGEGEN = {"PROVIDERS": {"default": {
         "CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider", "MODEL": "gpt-image-2"}}}
     form = ImageGenForm()
-    assert form.fields["size"].initial == "auto" and not hasattr(form.fields["size"], "choices")
-    assert "transparent" not in choices(form, "background")
-    assert "input_fidelity" not in form.fields and "provider" not in form.fields
+    assert choices(form, "quality") == ["low", "medium", "high", "auto"] and "complexity" not in form.fields
+    assert "preview" in str(form.fields["background"].help_text) and "provider" not in form.fields
+
+    # A model of fixed sizes (an in-house one, based on GPT Image 1) gets a size menu and the fidelity choice.
+    settings.WAGTAIL_IMAGEGEN = {
+        "MODELS": {"house-square": {"BASED_ON": "gpt-image-1", "SHUTDOWN": None}},
+        "PROVIDERS": {"default": {"CLASS": "wagtail_imagegen.providers.demo.DemoImageProvider",
+                                  "MODEL": "house-square"}}}
+    form = ImageGenForm()
+    assert choices(form, "size") == ["auto", "1024x1024", "1536x1024", "1024x1536"]
+    assert "aspect" not in form.fields and "input_fidelity" in form.fields
 
 
 def test_service_errors_land_on_the_fields_they_name():

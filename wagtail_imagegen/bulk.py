@@ -9,7 +9,7 @@ image adds a new job to the batch; the newest job of each image is the one the b
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -22,36 +22,34 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from . import governance, jobs, tasks
+from .catalog import JobSpec, ModelSpec
 from .compat import get_image_permission_policy
 from .models import GenerationBatch, GenerationJob, GenerationOutput, JobSourceImage
 
 Status = GenerationJob.Status
-# What a recipe may set; one candidate per image, and no previews (nobody watches 1,000 jobs draw).
-RECIPE_OPTIONS = ("size", "quality", "background", "output_format", "output_compression", "input_fidelity")
 INSERT_BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """The same instruction for every image of a batch."""
+    """The same instruction for every image of a batch: one candidate each, and no previews (nobody watches
+    1,000 jobs draw)."""
 
     prompt: str
     label: str
     invariants: str = ""
     provider: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    spec: JobSpec = field(default_factory=JobSpec)
 
     @classmethod
     def from_batch(cls, batch: GenerationBatch) -> Recipe:
         params = dict(batch.params)
-        return cls(prompt=batch.prompt, label=batch.label, invariants=batch.invariants,
-                   provider=params.pop("provider", None), options=params)
+        provider = params.pop("provider", None)
+        return cls(prompt=batch.prompt, label=batch.label, invariants=batch.invariants, provider=provider,
+                   spec=JobSpec.from_values(params))
 
-    def job_options(self) -> jobs.Options:
-        unknown = set(self.options) - set(RECIPE_OPTIONS)
-        if unknown:
-            raise ValidationError({"options": _("Unknown options: %(names)s.") % {"names": ", ".join(sorted(unknown))}})
-        return jobs.Options(n=1, partial_images=0, **{k: v for k, v in self.options.items() if v is not None})
+    def job_spec(self) -> JobSpec:
+        return replace(self.spec, n=1, partial_images=0)
 
 
 @dataclass(frozen=True)
@@ -84,20 +82,20 @@ def select_images(*, collection: str | None = None, tag: str | None = None, ids:
     return images.order_by("pk")
 
 
-def validate_recipe(recipe: Recipe) -> tuple[str, str, jobs.Options, Any]:
-    """The provider alias, model, options and capabilities of a valid recipe; else a field-keyed error."""
-    alias, model, caps, _partials = jobs.provider_settings(recipe.provider)
-    options = recipe.job_options()
-    errors = {**jobs.validate_prompt(recipe.prompt, recipe.invariants, caps),
-              **jobs.validate_options(options, caps, kind=GenerationJob.Kind.EDIT)}
+def validate_recipe(recipe: Recipe) -> tuple[jobs.Target, JobSpec]:
+    """The target and the job spec of a valid recipe; else a field-keyed error."""
+    target = jobs.resolve_target(recipe.provider, recipe.spec.model)
+    spec = replace(recipe.job_spec(), model=target.model_name)
+    errors = {**jobs.validate_prompt(recipe.prompt, recipe.invariants, target.model),
+              **jobs.validate_options(spec, target.model, kind=GenerationJob.Kind.EDIT)}
     if not recipe.label or slugify(recipe.label) != recipe.label:
         errors["label"] = _("Give the variants a label of letters, numbers and hyphens, for example “winter”.")
     if errors:
         raise ValidationError(errors)
-    return alias, model, options, caps
+    return target, spec
 
 
-def usable_images(images: Sequence[Any], caps: Any, user: Any) -> tuple[list[Any], list[tuple[Any, str]]]:
+def usable_images(images: Sequence[Any], model: ModelSpec, user: Any) -> tuple[list[Any], list[tuple[Any, str]]]:
     """Split images into those the user may edit (one permission query for all) and those left out."""
     allowed = None
     if user is not None:
@@ -109,7 +107,7 @@ def usable_images(images: Sequence[Any], caps: Any, user: Any) -> tuple[list[Any
         if allowed is not None and image.pk not in allowed:
             skipped.append((image, _("You may not use this image.")))
             continue
-        problem = jobs.validate_sources([image], caps, None)  # raster images only
+        problem = jobs.validate_sources([image], model, None)  # raster images only
         if problem:
             skipped.append((image, problem["images"]))
         else:
@@ -121,15 +119,15 @@ def plan_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
                batch: GenerationBatch | None = None) -> Plan:
     """Check a bulk request and build (without saving) its jobs; raises ValidationError or PermissionDenied."""
     jobs.check_permission(user)
-    alias, model, options, caps = validate_recipe(recipe)
-    usable, skipped = usable_images(images, caps, user)
+    target, spec = validate_recipe(recipe)
+    usable, skipped = usable_images(images, target.model, user)
     if not usable:
         raise ValidationError({"images": _("None of the chosen images can be used.")})
     # Variants go to their source image's collection (fetched at once, not one query an image).
     collections = Collection.objects.in_bulk({image.collection_id for image in usable})
     new_jobs = [
         jobs.build_job(kind=GenerationJob.Kind.EDIT, prompt=recipe.prompt, invariants=recipe.invariants,
-                       options=options, alias=alias, model=model, images=(image,),
+                       spec=spec, target=target, images=(image,),
                        collection=collections[image.collection_id], label=recipe.label, batch=batch,
                        parent_output=None, user=user)
         for image in usable
@@ -139,16 +137,16 @@ def plan_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
 
 def estimate_batch(images: Sequence[Any], recipe: Recipe) -> Decimal:
     """What the batch should cost, for a recipe still being written (nothing is validated)."""
-    model = jobs.provider_settings(recipe.provider)[1]
-    options = asdict(recipe.job_options())
-    return sum((jobs.estimate_cost(recipe.prompt, model=model, images=[image], invariants=recipe.invariants,
-                                   **options) for image in images), Decimal(0))
+    target = jobs.resolve_target(recipe.provider, recipe.spec.model)
+    spec = replace(recipe.job_spec(), model=target.model_name)
+    return sum((jobs.estimate_cost(recipe.prompt, spec, model=target.model, images=[image],
+                                   invariants=recipe.invariants) for image in images), Decimal(0))
 
 
 def new_batch(recipe: Recipe, *, user: Any = None) -> GenerationBatch:
     """An unsaved batch for the recipe (its id is known before it is saved)."""
-    alias = jobs.provider_settings(recipe.provider)[0]
-    params = {"provider": alias, **{k: v for k, v in recipe.options.items() if v is not None}}
+    alias = jobs.resolve_target(recipe.provider, recipe.spec.model).alias
+    params = {"provider": alias, **recipe.spec.params(), **({"model": recipe.spec.model} if recipe.spec.model else {})}
     return GenerationBatch(prompt=recipe.prompt.strip(), invariants=recipe.invariants.strip(), label=recipe.label,
                            params=params, requested_by=user)
 
@@ -212,7 +210,12 @@ def review_counts(batch: GenerationBatch) -> dict[str, int]:
 
 def approve(output: GenerationOutput, *, user: Any = None) -> GenerationOutput:
     """Keep the candidate as the current variant of its source image for the batch's label."""
-    return jobs.keep(output, user=user, label=output.job.batch.label if output.job.batch else None)
+    return jobs.keep(output, user=user, label=batch_label(output.job.batch))
+
+
+def batch_label(batch: GenerationBatch | None) -> str | None:
+    """The label approved candidates take: the batch's, else each job's own (a re-make keeps the original's)."""
+    return batch.label or None if batch else None
 
 
 def reject(output: GenerationOutput, *, user: Any = None) -> GenerationOutput:
@@ -230,12 +233,14 @@ def approve_all(batch: GenerationBatch, *, user: Any = None) -> int:
     outputs = list(pending_candidates(batch))
     with transaction.atomic():
         for output in outputs:
-            jobs.keep(output, user=user, label=batch.label)
+            jobs.keep(output, user=user, label=batch_label(batch))
     return len(outputs)
 
 
 def retry_failed(batch: GenerationBatch, *, user: Any = None) -> int:
     """A new job for every image whose newest job failed (a new submission); how many."""
+    if batch.params.get("remake"):
+        return retry_failed_remakes(batch, user=user)
     failed = current_jobs(batch).filter(status=Status.FAILED).values("variant_source")
     images = list(get_image_model().objects.filter(pk__in=failed))
     if not images:
@@ -244,4 +249,17 @@ def retry_failed(batch: GenerationBatch, *, user: Any = None) -> int:
     plan = plan_batch(images, recipe, user=user, batch=batch)
     with governance.admission(user, plan.estimated_cost):
         save_jobs(plan.jobs)
+    return len(plan.jobs)
+
+
+def retry_failed_remakes(batch: GenerationBatch, *, user: Any = None) -> int:
+    """A new re-make, in the same batch, of every output whose newest re-make failed; how many."""
+    from . import remake
+
+    failed = current_jobs(batch).filter(status=Status.FAILED, remake_of__isnull=False)
+    outputs = [job.remake_of for job in failed.select_related("remake_of__job", "remake_of__image")]
+    if not outputs:
+        return 0
+    plan = remake.plan_remake(outputs, model=batch.params["model"], provider=batch.params.get("provider"), user=user)
+    remake.submit_remake(plan, user=user, batch=batch)
     return len(plan.jobs)

@@ -56,6 +56,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     messages.extend(check_budgets())
     messages.extend(check_submission_rate())
     messages.extend(check_presets())
+    messages.extend(check_models(providers))
     messages.extend(check_q_cluster(providers))
     return messages
 
@@ -71,8 +72,12 @@ def check_provider(alias: str, entry: Any) -> Iterator[checks.CheckMessage]:
         yield error(6, f'{where}["CLASS"] cannot be used: {exc}',
                     f"Use {conf.OPENAI_PROVIDER_CLASS} or {conf.DEMO_PROVIDER_CLASS}.")
         return
-    if not isinstance(entry.get("MODEL", "gpt-image-1.5"), str) or not entry.get("MODEL", "x"):
-        yield error(7, f'{where}["MODEL"] must be a model name.', 'For example "gpt-image-1.5".')
+    for key in ("MODEL", "DRAFT_MODEL", "FINAL_MODEL"):
+        if not isinstance(entry.get(key, "x"), str) or not entry.get(key, "x"):
+            yield error(7, f'{where}["{key}"] must be a model name.', 'For example "gpt-image-2.6-flare".')
+    if not isinstance(entry.get("MODELS", []), list | tuple):
+        yield error(7, f'{where}["MODELS"] must be a list of model names or dicts.',
+                    'For example ["gpt-image-2.6-flare", {"NAME": "gpt-image-1.5", "SHUTDOWN": "2026-12-16"}].')
     timeout = entry.get("TIMEOUT", conf.PROVIDER_DEFAULTS["TIMEOUT"])
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         yield error(8, f'{where}["TIMEOUT"] must be a positive number of seconds.',
@@ -193,3 +198,40 @@ def check_q_cluster(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:
         yield warning(2, f'Q_CLUSTER["retry"] ({q_retry} s) is not longer than its timeout ({q_timeout} s): '
                          "django-q2 would start a second copy of a job that is still running.",
                       'Set Q_CLUSTER["retry"] well above the timeout, e.g. timeout × 4.')
+
+
+def check_models(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:
+    """MODELS entries that cannot be models (E018), configured models that are retired or retiring (W003),
+    and model names the catalog does not know (W004)."""
+    from . import catalog, lifecycle
+
+    models = conf.setting("MODELS")
+    if not isinstance(models, dict) or not all(isinstance(entry, dict) for entry in models.values()):
+        yield error(18, f'{SETTING}["MODELS"] must map model names to dicts.',
+                    'For example {"gpt-image-2.6-flare": {"QUALITIES": ["low", "medium", "high", "auto"]}}.')
+        return
+    try:
+        catalog.catalog()
+        for entry in providers.values():
+            for item in entry.get("MODELS") or () if isinstance(entry, dict) else ():
+                if not isinstance(item, str):
+                    catalog.model_spec(str(item.get("NAME")), [item])
+    except catalog.CatalogError as exc:
+        keys = ", ".join(sorted(catalog.registry.ENTRY_KEYS))
+        yield error(18, f"A model entry has a problem with the key {exc.key}: {exc}.",
+                    f"Model entries take the keys BASED_ON, NAME (in a provider's MODELS) and: {keys}.")
+        return
+    for notice in lifecycle.notices():
+        yield warning(3, f'{SETTING}["PROVIDERS"]["{notice.alias}"]["{notice.setting}"]: {notice.message()}',
+                      f'Set "{notice.setting}" to {notice.model.successor or "a current model"} (see `manage.py '
+                      f"imagegen models`), or give the provider's own date in its MODELS entry.")
+    for alias in providers:
+        try:
+            configured = lifecycle.configured_models(alias)
+        except lifecycle.BROKEN_SETTINGS:  # reported by check_provider
+            continue
+        for setting_name, model in configured:
+            if model.guessed:
+                yield warning(4, f'{SETTING}["PROVIDERS"]["{alias}"]["{setting_name}"] is "{model.name}", which the '
+                                 "model catalog does not know: its limits are permissive and its prices are guesses.",
+                              f'Describe it in {SETTING}["MODELS"] (BASED_ON a known model, with its PRICES).')

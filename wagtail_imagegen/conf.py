@@ -21,7 +21,7 @@ OPENAI_PROVIDER_CLASS = "wagtail_imagegen.providers.openai.OpenAIImageProvider"
 
 DEFAULTS: dict[str, Any] = {
     "PROVIDERS": {
-        "default": {"CLASS": OPENAI_PROVIDER_CLASS, "MODEL": "gpt-image-1.5"},
+        "default": {"CLASS": OPENAI_PROVIDER_CLASS},
     },
     "DEFAULT_PROVIDER": "default",
     # Collection (name or id) for new generations; edits go to their source image's collection.
@@ -42,7 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_MAX_RECONCILER_AGE": 120,
     # Source images are sent as a rendition no larger than this on the long edge.
     "MAX_INPUT_EDGE": 2048,
-    "PRICES": {},
+    # Adds to or amends the model catalog without a release (catalog/registry.py): {name: {KEY: value}}.
+    "MODELS": {},
     # Monthly USD budgets (governance.py): {"SITE": 500, "PER_USER": 25, "USERS": {username: USD},
     # "GROUPS": {group name: USD for its members together}}. A submission that does not fit is refused.
     "BUDGETS": {},
@@ -57,7 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "EDIT_PRESETS": None,
 }
 PROVIDER_DEFAULTS: dict[str, Any] = {"TIMEOUT": 300, "BASE_URL": "https://api.openai.com/v1"}
-PROVIDER_KEYS = frozenset({"CLASS", "MODEL", "API_KEY", "BASE_URL", "TIMEOUT", "OPTIONS"})
+# MODEL (or its synonym DRAFT_MODEL) is what new jobs use; FINAL_MODEL is what "Final quality" re-renders
+# with; MODELS lists the models the provider offers (names, or dicts with NAME and catalog overrides).
+PROVIDER_KEYS = frozenset({"CLASS", "MODEL", "DRAFT_MODEL", "FINAL_MODEL", "MODELS", "API_KEY", "BASE_URL",
+                           "TIMEOUT", "OPTIONS"})
 API_KEY_ENVIRONMENT = ("IMAGEGEN_API_KEY", "OPENAI_API_KEY")
 
 
@@ -89,10 +93,16 @@ def provider_config(alias: str | None = None) -> ProviderConfig:
     entry = {**PROVIDER_DEFAULTS, **providers[alias]}
     options = {key: value for key, value in entry.items() if key not in PROVIDER_KEYS}
     options.update(entry.get("OPTIONS") or {})
+    cls = provider_class(entry["CLASS"])
+    model = entry.get("MODEL") or entry.get("DRAFT_MODEL")
+    # Without a model named, the class's own draft and final pair; a named model is its own final.
+    final = entry.get("FINAL_MODEL") or (model if model else cls.default_final_model)
     return ProviderConfig(
         alias=alias,
         class_path=entry["CLASS"],
-        model=entry.get("MODEL") or "gpt-image-1.5",
+        model=model or cls.default_model,
+        final_model=final,
+        models=tuple(entry.get("MODELS") or ()),
         api_key=entry.get("API_KEY") or environment_api_key(),
         base_url=entry.get("BASE_URL"),
         timeout=float(entry["TIMEOUT"]),

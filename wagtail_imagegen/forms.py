@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
-from . import conf, jobs, presets
+from . import catalog, conf, jobs, lifecycle, presets
+from .catalog import ASPECT_RATIOS, RESOLUTIONS, JobSpec, ModelSpec
 from .models import GenerationJob, GenerationOutput
-from .providers.base import ModelCapabilities
 
 # Partial images streamed per job when live previews are on (each costs about 100 output tokens).
 PREVIEW_COUNT = 2
@@ -30,13 +30,46 @@ QUALITY_LABELS = {
     "low": _("Low: quick draft"),
     "medium": _("Medium"),
     "high": _("High: final image"),
+    "xhigh": _("Extra high"),
+    "max": _("Maximum: finest detail"),
     "auto": _("Automatic"),
 }
 BACKGROUND_LABELS = {"auto": _("Automatic"), "opaque": _("Opaque"), "transparent": _("Transparent")}
 FORMAT_LABELS = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP"}
 FIDELITY_CHOICES = [("", _("Default")), ("low", _("Low")), ("high", _("High: keep faces and logos intact"))]
+CONTROL_LABELS = {
+    "complexity": {"high": _("High: plans the most (the model's default)"), "medium": _("Medium"),
+                   "low": _("Low: simple images")},
+}
+# The aspect picker of models that make any size: automatic, a ratio, the source image's, or exact pixels.
+ASPECT_AUTO, ASPECT_SOURCE, ASPECT_CUSTOM = "auto", "source", "custom"
+RESOLUTION_LABELS = {"1K": _("1K (about 1 megapixel)"), "2K": _("2K (about 4 megapixels)"),
+                     "4K": _("4K (about 8 megapixels)")}
 # jobs.py error keys that belong to a differently named field here.
 FIELD_FOR_ERROR = {"partial_images": "previews", "output_compression": "output_format", "options": None}
+
+
+def spec_label(name: str) -> Any:
+    """The label JobSpec declares for an option."""
+    return next(spec_field.metadata["label"] for spec_field in catalog.option_fields() if spec_field.name == name)
+
+
+def aspect_choices() -> list[tuple[str, Any]]:
+    ratios = [(f"{w}:{h}", f"{w}:{h}") for w, h in ASPECT_RATIOS]
+    return [(ASPECT_AUTO, _("Automatic")), *ratios, (ASPECT_SOURCE, _("Same as the source image")),
+            (ASPECT_CUSTOM, _("Exact width × height"))]
+
+
+def aspect_value(choice: str, images: list[Any]) -> float | None:
+    """The width/height ratio an aspect choice means (None: no ratio, the size is auto or exact)."""
+    if choice == ASPECT_SOURCE:
+        return images[0].width / images[0].height if images else None
+    width, _sep, height = choice.partition(":")
+    return int(width) / int(height) if width.isdigit() and height.isdigit() else None
+
+
+def model_label(model: ModelSpec) -> str:
+    return f"{model.label} — {model.description}" if model.description else str(model.label)
 
 
 class OrderedImagesField(forms.Field):
@@ -70,7 +103,10 @@ def choices(values: Any, labels: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 class ImageGenForm(forms.Form):
-    """A prompt and the API options; with library images it becomes an edit (the first takes the mask)."""
+    """A prompt and the API options; with library images it becomes an edit (the first takes the mask).
+
+    The options offered are the chosen model's, from the catalog (jobs.py still validates everything).
+    """
 
     prompt = forms.CharField(
         label=_("Prompt"), widget=forms.Textarea(attrs={"rows": 4}), strip=True,
@@ -87,90 +123,154 @@ class ImageGenForm(forms.Form):
         label=_("Variant label"), required=False, max_length=64,
         help_text=_("Optional, for example “winter”: the kept image becomes that variant of the original."),
     )
-    size = forms.ChoiceField(label=_("Size"))
-    quality = forms.ChoiceField(label=_("Quality"), initial="low")
-    background = forms.ChoiceField(label=_("Background"), initial="auto")
-    output_format = forms.ChoiceField(label=_("Format"), initial="png")
-    n = forms.IntegerField(label=_("Candidates"), min_value=1, initial=2)
-    input_fidelity = forms.ChoiceField(label=_("Input fidelity"), choices=FIDELITY_CHOICES, required=False)
+    provider = forms.ChoiceField(label=_("Image service"), required=False)
     previews = forms.BooleanField(
         label=_("Show previews while drawing"), required=False, initial=True,
         help_text=_("Costs a little more."),
     )
-    provider = forms.ChoiceField(label=_("Image service"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         aliases = conf.provider_aliases()
-        requested = self.data.get("provider") if self.is_bound else None
+        requested = self.value_of("provider")
         self.provider_alias = requested if requested in aliases else conf.default_alias()
-        _alias, self.model, self.capabilities, _partials = jobs.provider_settings(self.provider_alias)
-        self.fit_to(self.capabilities)
+        self.target = jobs.provider_target(self.provider_alias)
+        offered = {model.name: model for model in self.target.offered}
+        # A retired default gives way to its successor (the admin notice says so), else to the first offered.
+        fallback = offered.get(self.target.model_name) or offered.get(self.target.model.successor or "")
+        fallback = fallback or next(iter(offered.values()), self.target.model)
+        self.model = offered.get(self.value_of("model") or "") or fallback
+        self.add_option_fields(list(offered.values()) or [self.model])
         if len(aliases) > 1:
             self.fields["provider"].choices = [(alias, provider_label(alias)) for alias in aliases]
             self.fields["provider"].initial = conf.default_alias()
         else:
             del self.fields["provider"]
 
-    def fit_to(self, caps: ModelCapabilities) -> None:
-        """Offer only what the model accepts (jobs.py still validates everything)."""
-        fields = self.fields
-        fields["prompt"].max_length = caps.max_prompt_chars
-        fields["prompt"].widget.attrs["maxlength"] = caps.max_prompt_chars
-        if caps.sizes is None:  # any WIDTHxHEIGHT (gpt-image-2)
-            fields["size"] = forms.CharField(label=_("Size"), initial="auto", help_text=_("auto, or WIDTHxHEIGHT."))
-        else:
-            fields["size"].choices = choices(caps.sizes, SIZE_LABELS)
-            fields["size"].initial = "auto"
-        fields["quality"].choices = choices(caps.qualities, QUALITY_LABELS)
-        backgrounds = [key for key in BACKGROUND_LABELS if caps.transparency or key != "transparent"]
-        fields["background"].choices = choices(backgrounds, BACKGROUND_LABELS)
-        fields["output_format"].choices = choices(caps.formats, FORMAT_LABELS)
-        fields["n"].max_value = caps.max_n
-        fields["n"].widget.attrs.update({"min": 1, "max": caps.max_n})
-        if not caps.input_fidelity:
-            del fields["input_fidelity"]
+    def value_of(self, name: str) -> Any:
+        """What the editor chose for `name`: the submitted value, else the initial one."""
+        return self.data.get(name) if self.is_bound else self.initial.get(name)
+
+    def add_option_fields(self, offered: list[ModelSpec]) -> None:
+        """The model's options as fields, labelled as JobSpec declares them; only what the model accepts."""
+        model, fields = self.model, self.fields
+        fields["prompt"].max_length = model.max_prompt_chars
+        fields["prompt"].widget.attrs["maxlength"] = model.max_prompt_chars
+        if len(offered) > 1:
+            # Optional: a request without one (an API client, an old form) gets the provider's model.
+            fields["model"] = forms.ChoiceField(label=spec_label("model"), initial=model.name, required=False,
+                                                choices=[(spec.name, model_label(spec)) for spec in offered])
+        self.add_size_fields(model)
+        fields["quality"] = forms.ChoiceField(label=spec_label("quality"), initial="low",
+                                              choices=choices(model.qualities, QUALITY_LABELS))
+        fields["background"] = forms.ChoiceField(label=spec_label("background"), initial="auto",
+                                                 choices=choices(model.backgrounds, BACKGROUND_LABELS))
+        if model.transparency == "preview":
+            fields["background"].help_text = _("Transparent backgrounds are a preview feature of this model.")
+        fields["output_format"] = forms.ChoiceField(label=spec_label("output_format"), initial="png",
+                                                    choices=choices(model.formats, FORMAT_LABELS))
+        fields["n"] = forms.IntegerField(label=spec_label("n"), min_value=1, max_value=model.max_n, initial=2)
+        fields["n"].widget.attrs.update({"min": 1, "max": model.max_n})
+        if model.input_fidelity == "parameter":
+            fields["input_fidelity"] = forms.ChoiceField(label=spec_label("input_fidelity"),
+                                                         choices=FIDELITY_CHOICES, required=False)
+        for control, values in model.controls.items():
+            fields[control] = forms.ChoiceField(label=spec_label(control), required=False, initial=values[0],
+                                                help_text=catalog_help(control),
+                                                choices=choices(values, CONTROL_LABELS.get(control, {})))
+
+    def add_size_fields(self, model: ModelSpec) -> None:
+        if not model.sizes.flexible:
+            self.fields["size"] = forms.ChoiceField(label=spec_label("size"), initial="auto",
+                                                    choices=choices(model.sizes.offered, SIZE_LABELS))
+            return
+        # Both optional: a bare `size` (WIDTHxHEIGHT or auto) is taken as exact, as the API takes it.
+        self.fields["aspect"] = forms.ChoiceField(label=_("Aspect ratio"), initial=ASPECT_AUTO, required=False,
+                                                  choices=aspect_choices())
+        self.fields["resolution"] = forms.ChoiceField(label=_("Resolution"), initial="1K", required=False,
+                                                      choices=[(key, RESOLUTION_LABELS.get(key, key))
+                                                               for key in RESOLUTIONS])
+        self.fields["size"] = forms.CharField(
+            label=_("Width × height"), required=False, initial="",
+            help_text=_("Exact pixels as WIDTHxHEIGHT, for example 2560x1440 (for “Exact width × height”)."),
+        )
+
+    @property
+    def notices(self) -> list[str]:
+        """The configured models that are retired or retiring (lifecycle.py), said to those who may generate."""
+        return [notice.message() for notice in lifecycle.notices()]
+
+    @property
+    def initial_size(self) -> str:
+        """The size the initial aspect and resolution make (the estimate keeps it current)."""
+        values = {name: self.get_initial_for_field(field, name) for name, field in self.fields.items()}
+        return self.resolved_size({**values, "images": []})
 
     @property
     def max_images(self) -> int:
-        return self.capabilities.max_input_images
+        return self.model.max_input_images
 
     @property
     def edit_presets(self) -> list[presets.Preset]:
         return presets.edit_presets()
 
-    def options(self) -> dict[str, Any]:
-        """The API options for jobs.py, from the valid fields (defaults stand in for invalid ones)."""
-        data = self.cleaned_data
-        options = {key: data.get(key) or None for key in ("size", "quality", "background", "output_format", "n")}
+    def resolved_size(self, data: dict[str, Any]) -> str:
+        """The size to ask for: the fixed choice, the aspect × resolution, or the exact pixels typed."""
+        if not self.model.sizes.flexible:
+            return data.get("size") or "auto"
+        aspect = data.get("aspect") or (ASPECT_CUSTOM if data.get("size") else ASPECT_AUTO)
+        if aspect == ASPECT_CUSTOM:
+            return (data.get("size") or "").strip().lower().replace("×", "x").replace(" ", "") or "auto"
+        ratio = aspect_value(aspect, data.get("images") or [])
+        if ratio is None:
+            return "auto"
+        return self.model.sizes.size_for(ratio, data.get("resolution") or "1K")
+
+    def spec(self, data: dict[str, Any] | None = None) -> JobSpec:
+        """The job options of the valid fields, or of `data` (defaults stand in for invalid ones)."""
+        data = self.cleaned_data if data is None else data
+        values = {key: data.get(key) or None for key in ("quality", "background", "output_format", "n",
+                                                          *self.model.controls)}
         if data.get("images") and data.get("input_fidelity"):
-            options["input_fidelity"] = data["input_fidelity"]
-        options["partial_images"] = PREVIEW_COUNT if data.get("previews") else 0
-        return options
+            values["input_fidelity"] = data["input_fidelity"]
+        values["partial_images"] = PREVIEW_COUNT if data.get("previews") else 0
+        return JobSpec(model=self.model.name).updated(size=self.resolved_size(data), **values)
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"provider": self.provider_alias, "invariants": data.get("invariants") or "", **self.options()}
+        return {"provider": self.provider_alias, "invariants": data.get("invariants") or ""}
 
     def submit(self, user: Any) -> GenerationJob | None:
         """Queue the job; None (with the errors on the form) when jobs.py refuses it."""
         data = self.cleaned_data
         try:
             if data["images"]:
-                return jobs.submit_edit(data["images"], data["prompt"], mask=data.get("mask"), user=user,
-                                        label=data.get("label") or "", **self.service_arguments())
-            return jobs.submit_generation(data["prompt"], user=user, **self.service_arguments())
+                return jobs.submit_edit(data["images"], data["prompt"], self.spec(), mask=data.get("mask"),
+                                        user=user, label=data.get("label") or "", **self.service_arguments())
+            return jobs.submit_generation(data["prompt"], self.spec(), user=user, **self.service_arguments())
         except ValidationError as error:
             add_service_errors(self, error)
             return None
 
-    def estimate(self) -> Decimal:
-        """The cost estimate of what the form says now, valid or not."""
+    def estimate(self, **changes: Any) -> Decimal:
+        """The cost estimate of what the form says now, valid or not (with `changes` to the options)."""
         if not hasattr(self, "cleaned_data"):
             self.full_clean()
         data = self.cleaned_data
-        return jobs.estimate_cost(data.get("prompt") or "", images=data.get("images") or (),
-                                  model=self.model, **self.service_arguments())
+        return jobs.estimate_cost(data.get("prompt") or "", self.spec().updated(**changes),
+                                  images=data.get("images") or (), model=self.model, **self.service_arguments())
+
+    def problems(self) -> dict[str, str]:
+        """What the model would refuse in the options as they stand (the live validation beside the fields)."""
+        if not hasattr(self, "cleaned_data"):
+            self.full_clean()
+        kind = GenerationJob.Kind.EDIT if self.cleaned_data.get("images") else GenerationJob.Kind.GENERATE
+        problems = jobs.validate_options(self.spec(), self.model, kind=kind)
+        return {FIELD_FOR_ERROR.get(key, key) or "__all__": message for key, message in problems.items()}
+
+
+def catalog_help(control: str) -> Any:
+    return next(spec_field.metadata["help"] for spec_field in catalog.option_fields() if spec_field.name == control)
 
 
 def provider_label(alias: str) -> str:
@@ -184,10 +284,10 @@ class RefineForm(forms.Form):
     prompt = forms.CharField(label=_("What should change?"), widget=forms.Textarea(attrs={"rows": 3}))
     invariants = forms.CharField(label=_("Keep unchanged"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def submit(self, output: GenerationOutput, user: Any, **options: Any) -> GenerationJob | None:
+    def submit(self, output: GenerationOutput, user: Any) -> GenerationJob | None:
         try:
             return jobs.refine(output, self.cleaned_data["prompt"], user=user,
-                               invariants=self.cleaned_data["invariants"], **options)
+                               invariants=self.cleaned_data["invariants"])
         except ValidationError as error:
             add_service_errors(self, error)
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Any
 
 from PIL import Image as PILImage
@@ -56,13 +57,7 @@ def build_request(job: GenerationJob) -> ImageRequest:
     if job.mask and images:
         with job.mask.open("rb") as handle:
             mask = InputImage(data=scaled_mask(handle.read(), image_size(images[0].data)), name="mask.png")
-    params = job.params
     return ImageRequest(
-        kind=job.kind, prompt=job.sent_prompt, model=job.model, n=params.get("n", 1),
-        size=params.get("size", "auto"), quality=params.get("quality", "auto"),
-        background=params.get("background", "auto"), output_format=params.get("output_format", "png"),
-        output_compression=params.get("output_compression"), moderation=params.get("moderation", "auto"),
-        input_fidelity=params.get("input_fidelity"), images=images, mask=mask,
-        user=str(job.requested_by_id) if job.requested_by_id else None,
-        partial_images=params.get("partial_images", 0),
+        kind=job.kind, prompt=job.sent_prompt, spec=replace(job.spec, partial_images=job.spec.partial_images or 0),
+        images=images, mask=mask, user=str(job.requested_by_id) if job.requested_by_id else None,
     )

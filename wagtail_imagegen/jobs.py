@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -22,37 +22,40 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 from wagtail.models import Collection
 
-from . import conf, governance, pricing, reports, tasks
+from . import catalog, conf, governance, pricing, reports, tasks
+from .catalog import JobSpec, ModelSpec
 from .compat import get_image_permission_policy
 from .models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant, JobSourceImage
-from .providers.base import ModelCapabilities
+from .providers.base import ProviderConfig, model_gone_message
 
 PERMISSION = "wagtail_imagegen.generate_image"
-BACKGROUNDS = ("auto", "opaque", "transparent")
-MODERATIONS = ("auto", "low")
-FIDELITIES = ("low", "high")
 
 
 @dataclass(frozen=True)
-class Options:
-    """The API parameters an editor can choose."""
+class Target:
+    """Where a job goes: a provider alias, its settings, and the model (name as sent, and its spec)."""
 
-    size: str = "auto"
-    quality: str = "auto"
-    background: str = "auto"
-    output_format: str = "png"
-    output_compression: int | None = None
-    n: int = 1
-    input_fidelity: str | None = None
-    moderation: str = "auto"
-    partial_images: int | None = None  # None: the provider's PARTIAL_IMAGES option
+    alias: str
+    config: ProviderConfig
+    model: ModelSpec
+    model_name: str
+    default_partials: int = 0
 
-    @classmethod
-    def from_kwargs(cls, **options: Any) -> Options:
-        unknown = set(options) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise TypeError(f"Unknown options: {', '.join(sorted(unknown))}")
-        return cls(**{key: value for key, value in options.items() if value is not None})
+    @property
+    def offered(self) -> list[ModelSpec]:
+        """The models an editor may choose for this provider: every offered one that is not retired."""
+        provider = conf.provider_class(self.config.class_path)
+        offered = catalog.offered_models(self.config.models, api=provider.api,
+                                         configured=(self.config.model, self.config.final_model or ""))
+        return [model for model in offered if not model.retired(catalog.today())]
+
+
+def spec_from(options: dict[str, Any], spec: JobSpec | None = None) -> JobSpec:
+    """The JobSpec of an entry point's keyword options (over `spec` when given); unknown options are refused."""
+    try:
+        return (spec or JobSpec()).updated(**options) if options else (spec or JobSpec())
+    except TypeError as exc:
+        raise ValidationError({"options": str(exc)}) from exc
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -73,59 +76,46 @@ def check_permission(user: Any) -> None:
         raise PermissionDenied(_("You do not have permission to generate images."))
 
 
-def validate_options(options: Options, caps: ModelCapabilities, *, kind: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not isinstance(options.n, int) or not 1 <= options.n <= caps.max_n:
-        errors["n"] = _("Ask for between 1 and %(max)d images.") % {"max": caps.max_n}
-    size_error = caps.size_error(options.size)
-    if size_error:
-        errors["size"] = size_error
-    if options.quality not in caps.qualities:
-        errors["quality"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(sorted(caps.qualities))}
-    if options.output_format not in caps.formats:
-        errors["output_format"] = _("This model can make %(choices)s images.") % {
-            "choices": ", ".join(sorted(caps.formats))
-        }
-    if options.background not in BACKGROUNDS:
-        errors["background"] = _("Choose one of: auto, opaque, transparent.")
-    elif options.background == "transparent" and not caps.transparency:
-        errors["background"] = _("This model cannot make transparent backgrounds.")
-    elif options.background == "transparent" and options.output_format == "jpeg":
-        errors["background"] = _("A transparent background needs the PNG or WebP format.")
-    if options.output_compression is not None:
-        if options.output_format == "png":
-            errors["output_compression"] = _("Compression applies to JPEG and WebP images only.")
-        elif not 0 <= options.output_compression <= 100:
-            errors["output_compression"] = _("Compression is a percentage from 0 to 100.")
-    if options.moderation not in MODERATIONS:
-        errors["moderation"] = _("Choose auto or low.")
-    if options.input_fidelity is not None:
-        if kind != GenerationJob.Kind.EDIT:
-            errors["input_fidelity"] = _("Input fidelity applies to edits of existing images only.")
-        elif not caps.input_fidelity:
-            errors["input_fidelity"] = _("This model does not support input fidelity.")
-        elif options.input_fidelity not in FIDELITIES:
-            errors["input_fidelity"] = _("Choose high or low.")
-    if options.partial_images is not None and not 0 <= options.partial_images <= 3:
-        errors["partial_images"] = _("Ask for between 0 and 3 previews.")
-    return errors
+def provider_target(alias: str | None, model_name: str | None = None) -> Target:
+    """The provider and model a job would use, unchecked (forms show it, jobs check it)."""
+    try:
+        config = conf.provider_config(alias)
+        provider = conf.provider_class(config.class_path)(config)
+    except ImproperlyConfigured as exc:
+        raise ValidationError({"provider": str(exc)}) from exc
+    name = model_name or config.model
+    return Target(config.alias, config, provider.model_spec(name), name, int(config.options.get("PARTIAL_IMAGES", 0)))
 
 
-def validate_prompt(prompt: str, invariants: str, caps: ModelCapabilities) -> dict[str, str]:
-    if not prompt or not prompt.strip():
-        return {"prompt": _("Describe the image you want.")}
-    length = len(compose_prompt(prompt, invariants))
-    if length > caps.max_prompt_chars:
-        return {"prompt": _("The prompt is %(length)d characters long; the limit is %(max)d.") % {
-            "length": length, "max": caps.max_prompt_chars}}
-    return {}
+def resolve_target(alias: str | None, model_name: str | None = None) -> Target:
+    """The provider and model a job would use; a retired or unoffered model is a field error on `model`."""
+    target = provider_target(alias, model_name)
+    config, name, model = target.config, target.model_name, target.model
+    names = catalog.listed_names(config.models)
+    if names and name not in names and name not in (config.model, config.final_model):
+        raise ValidationError({"model": _("The image service “%(alias)s” offers %(models)s.") % {
+            "alias": config.alias, "models": ", ".join(names)}})
+    if model.retired(catalog.today()):
+        raise ValidationError({"model": model_gone_message(name, model.successor)})
+    return target
 
 
-def validate_sources(images: Sequence[Any], caps: ModelCapabilities, user: Any) -> dict[str, str]:
+def validate_options(spec: JobSpec, model: ModelSpec, *, kind: str) -> dict[str, str]:
+    return catalog.option_problems(spec, model, kind=kind)
+
+
+def validate_prompt(prompt: str, invariants: str, model: ModelSpec) -> dict[str, str]:
+    problem = catalog.prompt_problem(compose_prompt(prompt or "", invariants) if (prompt or "").strip() else "",
+                                     model)
+    return {"prompt": problem} if problem else {}
+
+
+def validate_sources(images: Sequence[Any], model: ModelSpec, user: Any) -> dict[str, str]:
     if not images:
         return {"images": _("Choose an image to edit.")}
-    if len(images) > caps.max_input_images:
-        return {"images": _("This model takes at most %(max)d images.") % {"max": caps.max_input_images}}
+    problem = catalog.inputs_problem(len(images), False, model, kind=GenerationJob.Kind.EDIT)
+    if problem:
+        return problem
     policy = get_image_permission_policy()
     for image in images:
         if user is not None and not policy.user_has_permission_for_instance(user, "choose", image):
@@ -198,18 +188,13 @@ def bounded_size(image: Any) -> tuple[int, int]:
     return round(image.width * scale), round(image.height * scale)
 
 
-def estimate_cost(
-    prompt: str, *, model: str | None = None, images: Sequence[Any] = (), invariants: str = "",
-    provider: str | None = None, **options: Any,
-) -> Decimal:
-    """The cost in USD a request should have, before anything is sent."""
-    opts = Options.from_kwargs(**options)
-    return pricing.estimate_cost(
-        model or conf.provider_config(provider).model,
-        prompt=compose_prompt(prompt, invariants), size=opts.size, quality=opts.quality, n=opts.n,
-        input_sizes=tuple(bounded_size(image) for image in images), input_fidelity=opts.input_fidelity,
-        partial_images=opts.partial_images or 0,
-    )
+def estimate_cost(prompt: str, spec: JobSpec | None = None, *, images: Sequence[Any] = (), invariants: str = "",
+                  provider: str | None = None, model: ModelSpec | None = None, **options: Any) -> Decimal:
+    """The cost in USD a request should have, before anything is sent (never less than it may cost)."""
+    spec = spec_from(options, spec)
+    model = model or resolve_target(provider, spec.model).model
+    return pricing.estimate_cost(model, spec, prompt=compose_prompt(prompt, invariants),
+                                 input_sizes=tuple(bounded_size(image) for image in images))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -217,97 +202,94 @@ def estimate_cost(
 # ---------------------------------------------------------------------------------------------------
 
 
-def provider_settings(alias: str | None) -> tuple[str, str, ModelCapabilities, int]:
-    try:
-        config = conf.provider_config(alias)
-        provider = conf.provider_class(config.class_path)(config)
-    except ImproperlyConfigured as exc:
-        raise ValidationError({"provider": str(exc)}) from exc
-    return config.alias, config.model, provider.capabilities(), int(config.options.get("PARTIAL_IMAGES", 0))
-
-
 def submit_generation(
-    prompt: str, *, user: Any = None, provider: str | None = None, collection: Any = None,
-    invariants: str = "", batch: GenerationBatch | None = None, **options: Any,
+    prompt: str, spec: JobSpec | None = None, *, user: Any = None, provider: str | None = None,
+    collection: Any = None, invariants: str = "", batch: GenerationBatch | None = None, **options: Any,
 ) -> GenerationJob:
-    """Queue a text-to-image generation."""
-    return submit(GenerationJob.Kind.GENERATE, prompt, images=(), user=user, provider=provider,
-                  collection=collection, invariants=invariants, batch=batch, options=options)
+    """Queue a text-to-image generation. Options come as a JobSpec, or as its fields by keyword."""
+    return submit(GenerationJob.Kind.GENERATE, prompt, spec_from(options, spec), images=(), user=user,
+                  provider=provider, collection=collection, invariants=invariants, batch=batch)
 
 
 def submit_edit(
-    images: Sequence[Any], prompt: str, *, mask: Any = None, user: Any = None, provider: str | None = None,
-    label: str = "", invariants: str = "", batch: GenerationBatch | None = None,
+    images: Sequence[Any], prompt: str, spec: JobSpec | None = None, *, mask: Any = None, user: Any = None,
+    provider: str | None = None, label: str = "", invariants: str = "", batch: GenerationBatch | None = None,
     parent_output: GenerationOutput | None = None, **options: Any,
 ) -> GenerationJob:
     """Queue an edit of one or more library images; the first takes the optional mask."""
-    return submit(GenerationJob.Kind.EDIT, prompt, images=tuple(images), mask=mask, user=user,
-                  provider=provider, label=label, invariants=invariants, batch=batch,
-                  parent_output=parent_output, options=options)
+    return submit(GenerationJob.Kind.EDIT, prompt, spec_from(options, spec), images=tuple(images), mask=mask,
+                  user=user, provider=provider, label=label, invariants=invariants, batch=batch,
+                  parent_output=parent_output)
 
 
-def refine(output: GenerationOutput, prompt: str, *, user: Any = None, invariants: str | None = None,
-           **options: Any) -> GenerationJob:
+def refine(output: GenerationOutput, prompt: str, spec: JobSpec | None = None, *, user: Any = None,
+           invariants: str | None = None, **options: Any) -> GenerationJob:
     """Edit a candidate again: its image is the input, the invariants and parameters carry down the chain."""
     parent = output.job
     if output.image_id is None:
         raise ValidationError({"output": _("This candidate has no image yet.")})
-    inherited = {key: value for key, value in parent.params.items() if key in Options.__dataclass_fields__}
+    inherited = spec_from(options, spec or parent.spec)
     return submit_edit(
-        [output.image], prompt, user=user, provider=parent.provider, label=parent.label,
+        [output.image], prompt, inherited, user=user, provider=parent.provider, label=parent.label,
         invariants=parent.invariants if invariants is None else invariants, batch=parent.batch,
-        parent_output=output, **{**inherited, **options},
+        parent_output=output,
     )
 
 
+def final_quality(output: GenerationOutput, prompt: str, *, user: Any = None) -> GenerationJob:
+    """Re-render a draft once with the provider's FINAL_MODEL at high quality."""
+    target = resolve_target(output.job.provider)
+    final = resolve_target(output.job.provider, target.config.final_model or target.model_name)
+    spec = output.job.spec.updated(model=final.model_name, quality="high", n=1)
+    spec = replace(spec, input_fidelity="high" if final.model.input_fidelity == "parameter" else None,
+                   complexity=spec.complexity if "complexity" in final.model.controls else None)
+    return refine(output, prompt, spec, user=user)
+
+
 def submit(
-    kind: str, prompt: str, *, images: tuple[Any, ...], user: Any, provider: str | None, options: dict[str, Any],
+    kind: str, prompt: str, spec: JobSpec, *, images: tuple[Any, ...], user: Any, provider: str | None,
     mask: Any = None, collection: Any = None, label: str = "", invariants: str = "",
     batch: GenerationBatch | None = None, parent_output: GenerationOutput | None = None,
 ) -> GenerationJob:
     check_permission(user)
-    alias, model, caps, default_partials = provider_settings(provider)
-    try:
-        opts = Options.from_kwargs(**options)
-    except TypeError as exc:
-        raise ValidationError({"options": str(exc)}) from exc
-    if opts.partial_images is None:
-        opts = replace(opts, partial_images=default_partials)
+    target = resolve_target(provider, spec.model)
+    spec = spec.updated(model=target.model_name, partial_images=target.default_partials
+                        if spec.partial_images is None else None)
     errors = {
-        **validate_prompt(prompt, invariants, caps),
-        **validate_options(opts, caps, kind=kind),
-        **(validate_sources(images, caps, user) if kind == GenerationJob.Kind.EDIT else {}),
+        **validate_prompt(prompt, invariants, target.model),
+        **validate_options(spec, target.model, kind=kind),
+        **(validate_sources(images, target.model, user) if kind == GenerationJob.Kind.EDIT else {}),
     }
     mask_data = read_mask(mask) if mask is not None else None
     if mask_data is not None and images and "images" not in errors:
-        errors.update(validate_mask(mask_data, images[0]))
+        errors.update(catalog.inputs_problem(len(images), True, target.model, kind=kind)
+                      or validate_mask(mask_data, images[0]))
     if errors:
         raise ValidationError(errors)
-    target = images[0].collection if images else resolve_collection(collection, user)
+    destination = images[0].collection if images else resolve_collection(collection, user)
     if not images:
-        check_collection(target, user)
-    job = build_job(
-        kind=kind, prompt=prompt, invariants=invariants, options=opts, alias=alias, model=model,
-        images=images, collection=target, label=label, batch=batch, parent_output=parent_output, user=user,
-    )
+        check_collection(destination, user)
+    job = build_job(kind=kind, prompt=prompt, invariants=invariants, spec=spec, target=target, images=images,
+                    collection=destination, label=label, batch=batch, parent_output=parent_output, user=user)
     # Budgets and the per-user submission rate: a refused submission queues nothing.
     with governance.admission(user, job.estimated_cost):
         return create_job(job, images=images, mask_data=mask_data)
 
 
-def build_job(*, kind: str, prompt: str, invariants: str, options: Options, alias: str, model: str,
-              images: tuple[Any, ...], collection: Collection, label: str, batch: GenerationBatch | None,
-              parent_output: GenerationOutput | None, user: Any) -> GenerationJob:
+def build_job(*, kind: str, prompt: str, invariants: str, spec: JobSpec, target: Target, images: tuple[Any, ...],
+              collection: Collection, label: str, batch: GenerationBatch | None,
+              parent_output: GenerationOutput | None, user: Any, remake_of: GenerationOutput | None = None,
+              ) -> GenerationJob:
     """An unsaved job with its cost estimate (bulk.py saves many at once)."""
     variant_source = parent_output.job.variant_source if parent_output else (images[0] if images else None)
+    if remake_of is not None:
+        variant_source = remake_of.job.variant_source
     return GenerationJob(
         kind=kind, prompt=prompt.strip(), invariants=invariants.strip(), sent_prompt=compose_prompt(prompt, invariants),
-        params={key: value for key, value in asdict(options).items() if value is not None},
-        provider=alias, model=model, label=label, collection=collection, batch=batch,
-        parent_output=parent_output, variant_source=variant_source, requested_by=user,
-        max_attempts=conf.setting("MAX_ATTEMPTS"),
-        estimated_cost=estimate_cost(prompt, model=model, images=images, invariants=invariants,
-                                     **asdict(options)),
+        params=spec.params(), provider=target.alias, model=target.model_name, label=label, collection=collection,
+        batch=batch, parent_output=parent_output, variant_source=variant_source, requested_by=user,
+        remake_of=remake_of, max_attempts=conf.setting("MAX_ATTEMPTS"),
+        estimated_cost=estimate_cost(prompt, spec, model=target.model, images=images, invariants=invariants),
     )
 
 

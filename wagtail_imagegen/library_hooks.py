@@ -14,6 +14,7 @@ from wagtail.admin.staticfiles import versioned_static
 
 from . import reports
 from .views import batches, library
+from .views import remake as remake_views
 from .views import reports as report_views
 from .views.access import can_generate
 from .views.health import HealthSummaryItem
@@ -50,6 +51,7 @@ def register_library_urls() -> list:
 
 
 hooks.register("register_bulk_action", library.GenerateVariantsBulkAction)
+hooks.register("register_bulk_action", remake_views.RemakeBulkAction)
 
 
 @hooks.register("register_imagegen_menu_item")

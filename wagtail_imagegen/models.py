@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model_string
 
+from .catalog import JobSpec
+
 IMAGE_MODEL = get_image_model_string()
 
 # IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/).
@@ -98,6 +100,11 @@ class GenerationJob(models.Model):
         "GenerationOutput", null=True, blank=True, on_delete=models.SET_NULL, related_name="refinements",
         verbose_name=_("refined from"),
     )
+    # A re-make replays this kept output's recipe on another model; its candidate replaces nothing until kept.
+    remake_of = models.ForeignKey(
+        "GenerationOutput", null=True, blank=True, on_delete=models.SET_NULL, related_name="remakes",
+        verbose_name=_("re-make of"),
+    )
     # The library image this job's outputs are variants of (carried down a refinement chain).
     variant_source = models.ForeignKey(
         IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -164,6 +171,11 @@ class GenerationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.prompt[:60]}"
+
+    @property
+    def spec(self) -> JobSpec:
+        """The job's options as a JobSpec, its model included."""
+        return JobSpec.from_values({**self.params, "model": self.model})
 
     @property
     def is_finished(self) -> bool:

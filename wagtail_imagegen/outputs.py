@@ -97,7 +97,7 @@ def create_outputs(job: GenerationJob, manifest: dict[str, Any]) -> list[Generat
 
 def output_title(job: GenerationJob, output: GenerationOutput) -> str:
     base = Truncator(" ".join(job.prompt.split())).chars(80)
-    count = job.params.get("n", 1)
+    count = job.spec.n
     if count > 1:
         return _("%(prompt)s (%(index)d of %(count)d)") % {"prompt": base, "index": output.index + 1, "count": count}
     return base

@@ -22,9 +22,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from . import conf
+from .catalog import option_fields
 
-# The form fields a preset may set.
-PRESET_OPTIONS = frozenset({"size", "quality", "background", "output_format", "input_fidelity", "n"})
+# The form fields a preset may set: the job options the editor's form shows (the model is not a preset's).
+PRESET_OPTIONS = frozenset(spec_field.name for spec_field in option_fields()
+                           if spec_field.metadata["form"] and spec_field.name != "model")
 
 KEEP_THE_SUBJECT = _("Keep the subject exactly as it is: its shape, proportions, colours, text and logos.")
 

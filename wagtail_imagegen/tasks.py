@@ -25,14 +25,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import conf, governance, outputs, pricing, ratelimits, reports
+from . import catalog, conf, governance, outputs, pricing, ratelimits, reports
+from .catalog import ModelSpec
 from .inputs import build_request
 from .leases import Heartbeat, LeaseLost, claim, lease_seconds
 from .models import GenerationJob, ReconcilerRun
@@ -181,7 +182,7 @@ def inline_wait_budget(alias: str) -> float:
 
 
 def wait_for_rate_limit(job: GenerationJob) -> None:
-    wait = ratelimits.reserve(job.provider, job.params.get("n", 1), max_wait=inline_wait_budget(job.provider))
+    wait = ratelimits.reserve(job.provider, job.spec.n, max_wait=inline_wait_budget(job.provider))
     if wait is None:
         raise Deferred(ratelimits.wait_hint(job.provider))
     time.sleep(wait)
@@ -227,11 +228,19 @@ def record_response(job: GenerationJob, token: str, manifest: dict[str, Any]) ->
     usage = outputs.manifest_usage(manifest)
     fenced(
         job, token, api_state=ApiState.RESPONDED, usage=usage.as_dict() if usage else None,
-        actual_cost=pricing.cost_of(usage or Usage(), job.model) if usage else job.estimated_cost,
+        actual_cost=pricing.cost_of(usage, model_spec_of(job)) if usage else job.estimated_cost,
         provider_request_id=manifest["request_id"], response=manifest["response"],
         api_seconds=job.api_seconds, error_code="", error_message="", error_detail="",
     )
     outputs.create_outputs(job, manifest)
+
+
+def model_spec_of(job: GenerationJob) -> ModelSpec:
+    """The job's model as its provider serves it (a provider removed from settings: the catalog's entry)."""
+    try:
+        return conf.get_provider(job.provider).model_spec(job.model)
+    except ImproperlyConfigured:
+        return catalog.model_spec(job.model)
 
 
 def finish(job: GenerationJob, token: str) -> None:

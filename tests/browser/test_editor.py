@@ -39,9 +39,15 @@ def generate(modal: Any, prompt: str, *, invariants: str = "", provider: str = "
     if invariants:
         modal.locator("textarea[name=invariants]").fill(invariants)
     if provider:
-        modal.locator("select[name=provider]").select_option(provider)
+        choose(modal, "provider", provider)
     modal.locator("input[name=n]").fill(str(count))
     modal.locator(".imagegen-form button[type=submit]").click()
+
+
+def choose(modal: Any, name: str, value: str) -> None:
+    """Choose a model or a service: the window re-renders that model's options; wait until it has."""
+    modal.locator(f"select[name={name}]").select_option(value)
+    modal.locator("[data-imagegen-form-target=options]:not([aria-busy])").wait_for()
 
 
 def candidates(page: Any, count: int) -> Any:
@@ -139,7 +145,8 @@ def test_a_preset_fills_the_edit_form_and_its_options_reach_the_api(page, test_p
     job = fresh(GenerationJob, kind="edit")
     assert job.prompt == "Replace the background with a sunny beach"
     sent = fake_api.requests[-1].form
-    assert sent["background"] == ["opaque"] and sent["input_fidelity"] == ["high"]
+    # The current models keep inputs at high fidelity by themselves: the preset's fidelity is not sent.
+    assert sent["background"] == ["opaque"] and "input_fidelity" not in sent
     assert "Keep the subject exactly as it is" in sent["prompt"][0]
     assert not page.js_errors
 
@@ -180,6 +187,43 @@ def test_refine_twice_with_invariants_in_the_library(page, fake_api):
     assert last.sent_prompt.endswith("Keep unchanged: the red lighthouse and its white door")
     assert last.parent_output.job.prompt == "Add fog" and last.parent_output.job.parent_output.job.kind == "generate"
     assert last.outputs.get().state == GenerationOutput.State.KEPT
+
+
+def test_model_choice_and_the_aspect_and_resolution_picker(page, fake_api):
+    page.goto("/admin/imagegen/generate/")
+    studio = page.locator(".imagegen-studio")
+    studio.locator("textarea[name=prompt]").fill("A harbour at dawn")
+    labels = [option.inner_text() for option in studio.locator("select[name=model] option").all()]
+    assert "GPT Image 2.6 Flare — Flare — fast drafts" in labels and not any("1.5" in label for label in labels)
+    choose(studio, "model", "gpt-image-2.6-sunburst")
+    studio.locator("select[name=aspect]").select_option("16:9")
+    studio.locator("select[name=resolution]").select_option("2K")
+    page.wait_for_function("document.querySelector('[data-imagegen-form-target=size]').textContent === '2736x1536'")
+    assert not studio.locator("input[name=size]").is_visible()
+
+    studio.locator("select[name=aspect]").select_option("custom")  # exact pixels, validated as they are typed
+    studio.locator("input[name=size]").fill("512x512")
+    field(studio, "size").locator(".error-message").wait_for()
+    assert "at least 655,360 pixels" in field(studio, "size").inner_text()
+    studio.locator("input[name=size]").fill("2560x1440")
+    field(studio, "size").locator(".error-message").wait_for(state="detached")
+
+    tiers = {option.get_attribute("value"): option.inner_text()
+             for option in studio.locator("select[name=quality] option").all()}
+    assert {"xhigh", "max"} <= set(tiers) and "US$" in tiers["xhigh"]  # each tier with its cost
+    studio.locator("select[name=quality]").select_option("xhigh")
+    studio.locator("input[name=n]").fill("1")
+    studio.locator(".imagegen-form button[type=submit]").click()
+    candidates(page, 1)
+    job = fresh(GenerationJob, prompt="A harbour at dawn")
+    assert (job.model, job.params["size"], job.params["quality"]) == ("gpt-image-2.6-sunburst", "2560x1440", "xhigh")
+    assert fake_api.requests[-1].json["size"] == "2560x1440" and fake_api.requests[-1].json["model"] == job.model
+
+    choose(studio, "model", "gpt-image-2")  # a model without the top tiers: its own options
+    values = [option.get_attribute("value") for option in studio.locator("select[name=quality] option").all()]
+    assert values == ["low", "medium", "high", "auto"]
+    assert studio.locator("select[name=complexity]").count() == 0
+    assert not page.js_errors
 
 
 def add_block(page: Any, label: str) -> Any:

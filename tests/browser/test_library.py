@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen.models import GenerationBatch
 
 from ..test_bulk import catalog
@@ -56,7 +57,7 @@ def test_the_estimate_follows_the_recipe_and_a_budget_refusal_shows_its_message(
     page.locator("select[name=quality]").select_option("high")
     page.wait_for_function("(low) => document.querySelector('[data-imagegen-recipe-target=estimate]')"
                            ".textContent !== low", arg=low)
-    high = bulk.estimate_batch(images, bulk.Recipe(prompt="", label="", options={"quality": "high"}))
+    high = bulk.estimate_batch(images, bulk.Recipe(prompt="", label="", spec=JobSpec(quality="high")))
     assert estimate.inner_text() == f"US${high:,.3f}"
     fill_recipe(page, "Put the product on a snowy background", "winter")
     page.get_by_role("button", name="Generate variants").click()

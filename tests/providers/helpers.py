@@ -37,7 +37,7 @@ def config(**overrides: object) -> ProviderConfig:
     values: dict = {
         "alias": "test",
         "class_path": "wagtail_imagegen.providers.openai.OpenAIImageProvider",
-        "model": "gpt-image-1.5",
+        "model": "gpt-image-2.6-flare",
         "api_key": API_KEY,
         "base_url": "https://api.example.test/v1",
         "timeout": 5.0,
@@ -133,8 +133,8 @@ class ScriptedAPI:
 
 
 def generation(**fields: Any) -> ImageRequest:
-    defaults = {"kind": "generate", "prompt": "a lighthouse at dusk", "model": "gpt-image-1.5"}
-    return ImageRequest(**{**defaults, **fields})
+    defaults = {"kind": "generate", "prompt": "a lighthouse at dusk", "model": "gpt-image-2.6-flare"}
+    return ImageRequest.of(**{**defaults, **fields})
 
 
 def edit(images: int = 1, **fields: Any) -> ImageRequest:

@@ -32,6 +32,10 @@ from .helpers import PIL_FORMATS, parse_multipart
 
 GPT_IMAGE_MODEL = re.compile(r"^(gpt-image|chatgpt-image)")
 GPT_IMAGE_QUALITIES = {"low", "medium", "high", "auto"}
+# Documented per family (image-apis.md §0; SDK 3.57's docstrings), which the SDK's shared Literals cannot say.
+TOP_QUALITY_MODELS = re.compile(r"^gpt-image-2\.[56]-")  # xhigh and max
+COMPLEXITY_MODELS = re.compile(r"^gpt-image-2\.6-")
+MIN_PIXELS, MAX_PIXELS = 655_360, 8_294_400
 STANDARD_SIZES = {"auto", "1024x1024", "1536x1024", "1024x1536"}
 SIZE = re.compile(r"^(\d+)x(\d+)$")
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"RIFF"}
@@ -135,8 +139,11 @@ def gpt_image_violations(fields: dict[str, Any]) -> list[str]:
                  if name in fields]
     problems += [f"{name}={fields[name]} is out of range" for name, (low, high) in RANGES.items()
                  if isinstance(fields.get(name), int) and not low <= fields[name] <= high]
-    if fields.get("quality") not in GPT_IMAGE_QUALITIES | {None}:
-        problems.append(f"quality {fields['quality']!r} is not a GPT image quality")
+    qualities = GPT_IMAGE_QUALITIES | ({"xhigh", "max"} if TOP_QUALITY_MODELS.match(model) else set())
+    if fields.get("quality") not in qualities | {None}:
+        problems.append(f"quality {fields['quality']!r} is not a quality of {model}")
+    if "complexity" in fields and not COMPLEXITY_MODELS.match(model):
+        problems.append(f"complexity is not supported by {model}")
     if "output_compression" in fields and output_format not in ("jpeg", "webp"):
         problems.append("output_compression is only for jpeg and webp")
     if fields.get("background") == "transparent" and output_format not in ("png", "webp"):
@@ -153,7 +160,8 @@ def size_violations(model: str, size: Any) -> list[str]:
     if not model.startswith("gpt-image-2") or not match:
         return [f"size {size!r} is not supported by {model}"]
     width, height = int(match[1]), int(match[2])
-    if width % 16 or height % 16 or max(width, height) > 3 * min(width, height) or width * height > 3840 * 2160:
+    if (width % 16 or height % 16 or max(width, height) > 3840 or max(width, height) > 3 * min(width, height)
+            or not MIN_PIXELS <= width * height <= MAX_PIXELS):
         return [f"size {size!r} breaks the custom size rules"]
     return []
 

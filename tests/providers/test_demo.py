@@ -16,13 +16,14 @@ from wagtail_imagegen.providers.openai_results import has_magic
 from .helpers import config
 
 
+# "demo" is a name the catalog does not know: permissive, so the tests can draw small, quick images.
 def demo(**options) -> DemoImageProvider:
     return DemoImageProvider(config(class_path="wagtail_imagegen.providers.demo.DemoImageProvider", model="demo",
                                     api_key=None, base_url=None, options=options))
 
 
 def request(**fields) -> ImageRequest:
-    return ImageRequest(**{"kind": "generate", "prompt": "a red bicycle", "model": "demo", **fields})
+    return ImageRequest.of(**{"kind": "generate", "prompt": "a red bicycle", "model": "demo", **fields})
 
 
 def opened(data: bytes) -> Image.Image:
@@ -103,7 +104,7 @@ def test_n_gives_that_many_different_images():
 def test_results_are_labelled_and_carry_illustrative_usage():
     result = demo().run(request(size="1024x1024", quality="high"))
     assert result.metadata == {"demo": True, "notice": "Demo output: no AI model was used."}
-    assert result.usage.output_image_tokens == 4160
+    assert result.usage.output_image_tokens == 1756  # 2.6 at high, 1024×1024 (docs/models.md)
     assert result.usage.input_text_tokens > 0
     assert result.quality == "high"
 
@@ -168,5 +169,5 @@ def test_refuse_marker_demonstrates_a_safety_refusal():
 
 def test_an_impossible_custom_size_is_refused():
     with pytest.raises(InvalidRequest) as caught:
-        demo().run(request(size="1000x10"))
+        demo().run(request(size="1000x10", model="gpt-image-2.6-flare"))
     assert caught.value.param == "size"

@@ -30,7 +30,7 @@ def test_generation_posts_json_with_every_set_field_and_nothing_else(api):
     assert api.last.url == "https://api.example.test/v1/images/generations"
     assert api.last.headers["content-type"] == "application/json"
     assert api.last_json() == {
-        "model": "gpt-image-1.5",
+        "model": "gpt-image-2.6-flare",
         "prompt": "a lighthouse at dusk",
         "n": 2,
         "size": "1536x1024",
@@ -43,14 +43,34 @@ def test_generation_posts_json_with_every_set_field_and_nothing_else(api):
 
 
 def test_generation_never_sends_dalle_only_or_edit_only_fields(api):
-    api.provider().run(generation(input_fidelity="high", moderation="low"))
+    api.provider().run(generation(moderation="low"))
     sent = api.last_json()
     assert not {"response_format", "style", "input_fidelity", "stream", "partial_images"} & set(sent)
     assert sent["moderation"] == "low"
 
 
+def test_input_fidelity_on_a_generation_is_refused_before_any_call(api):
+    with pytest.raises(Unsupported) as caught:
+        api.provider().run(generation(input_fidelity="high"))
+    assert caught.value.param == "input_fidelity" and api.requests == []
+
+
+@pytest.mark.parametrize(("model", "complexity", "sent"), [
+    ("gpt-image-2.6-flare", "low", "low"), ("gpt-image-2.6-sunburst", None, None),
+])
+def test_complexity_is_sent_to_the_models_that_have_it(api, model, complexity, sent):
+    api.provider().run(generation(model=model, complexity=complexity))
+    assert api.last_json().get("complexity") == sent
+
+
+def test_complexity_is_refused_before_any_call_where_the_model_has_none(api):
+    with pytest.raises(Unsupported) as caught:
+        api.provider().run(generation(model="gpt-image-2.5-flare", complexity="low"))
+    assert caught.value.param == "complexity" and api.requests == []
+
+
 @pytest.mark.parametrize(("output_format", "compression", "expected"), [
-    ("png", 80, None), ("jpeg", 80, 80), ("webp", 0, 0), ("jpeg", None, None),
+    ("png", None, None), ("jpeg", 80, 80), ("webp", 0, 0), ("jpeg", None, None),
 ])
 def test_compression_is_sent_only_for_jpeg_and_webp_when_set(api, output_format, compression, expected):
     api.default_image = image_bytes(output_format)
@@ -113,18 +133,21 @@ def test_edit_form_fields_are_strings_without_moderation(api):
     api.default_image = image_bytes("webp")
     api.provider().run(edit(output_format="webp", output_compression=70, input_fidelity="high", moderation="low"))
     assert form_fields(api) == {
-        "model": "gpt-image-1.5", "prompt": "a lighthouse at dusk", "n": "1", "size": "auto",
+        "model": "gpt-image-2.6-flare", "prompt": "a lighthouse at dusk", "n": "1", "size": "auto",
         "quality": "auto", "background": "auto", "output_format": "webp", "output_compression": "70",
-        "input_fidelity": "high",
-    }
+    }  # no input_fidelity: 2.6 keeps inputs at high fidelity by itself and takes no such parameter
+
+
+# A gateway that still serves the 1.x models says so in the provider's MODELS (OpenAI shut them down).
+STILL_SERVED = tuple({"NAME": name, "SHUTDOWN": None} for name in ("gpt-image-1.5", "gpt-image-1"))
 
 
 @pytest.mark.parametrize(("model", "sent"), [
-    ("gpt-image-1.5", True), ("gpt-image-1", True), ("gpt-image-1-mini", False), ("gpt-image-2", False),
-    ("gpt-image-2-2026-04-21", False),
+    ("gpt-image-1.5", True), ("gpt-image-1", True), ("gpt-image-2", False), ("gpt-image-2-2026-04-21", False),
+    ("gpt-image-2.6-sunburst", False),
 ])
-def test_input_fidelity_is_sent_only_to_models_that_take_it(api, model, sent):
-    api.provider(model=model).run(edit(model=model, input_fidelity="high"))
+def test_input_fidelity_is_sent_only_to_models_that_take_it_as_a_parameter(api, model, sent):
+    api.provider(model=model, models=STILL_SERVED).run(edit(model=model, input_fidelity="high"))
     assert ("input_fidelity" in form_fields(api)) is sent
 
 
@@ -145,8 +168,9 @@ def test_edit_with_no_or_too_many_images_is_refused_before_any_call(api, count):
 
 @pytest.mark.parametrize(("fields", "param"), [
     ({"background": "transparent", "output_format": "jpeg"}, "background"),
-    ({"background": "transparent", "model": "gpt-image-2"}, "background"),
-    ({"size": "1792x1024"}, "size"),
+    ({"quality": "xhigh", "model": "gpt-image-2"}, "quality"),
+    ({"size": "512x512"}, "size"),
+    ({"size": "4000x1000"}, "size"),
     ({"size": "1000x1000", "model": "gpt-image-2"}, "size"),
 ])
 def test_what_the_model_cannot_do_is_refused_before_any_call(api, fields, param):
@@ -326,7 +350,7 @@ def test_azure_v1_api_has_no_api_version_and_sends_the_deployment_as_model(api):
 
 def test_azure_has_no_webp_and_refuses_it_without_calling(api):
     provider = api.provider(AzureOpenAIImageProvider)
-    assert provider.capabilities().formats == {"png", "jpeg"}
+    assert provider.model_spec().formats == ("png", "jpeg")
     with pytest.raises(Unsupported) as caught:
         provider.run(generation(output_format="webp"))
     assert caught.value.param == "output_format"
@@ -334,4 +358,4 @@ def test_azure_has_no_webp_and_refuses_it_without_calling(api):
 
 
 def test_openai_still_offers_webp(api):
-    assert "webp" in api.provider().capabilities().formats
+    assert "webp" in api.provider().model_spec().formats

@@ -13,6 +13,7 @@ from wagtail_imagegen.providers.base import (
     BadResponse,
     ContentRejected,
     InvalidRequest,
+    ModelNotFound,
     PermissionDenied,
     ProviderTimeout,
     ProviderUnavailable,
@@ -39,7 +40,8 @@ def failure(api, response: httpx.Response | Exception, **request_fields):
 @pytest.mark.parametrize(("status", "body", "expected", "retryable"), [
     (401, envelope("invalid_api_key"), AuthenticationFailed, False),
     (403, envelope(None, "Your organization must be verified"), PermissionDenied, False),
-    (404, envelope("model_not_found", "The model does not exist"), InvalidRequest, False),
+    (404, envelope("model_not_found", "The model does not exist"), ModelNotFound, False),
+    (429, envelope("billing_hard_limit_reached", "Billing hard limit has been reached"), QuotaExceeded, False),
     (422, envelope(None), InvalidRequest, False),
     (429, envelope("insufficient_quota", "You exceeded your current quota"), QuotaExceeded, False),
     (429, envelope("rate_limit_exceeded", type_="requests"), RateLimited, True),
@@ -197,8 +199,7 @@ def test_rate_limited_error_carries_retry_after(api):
 @pytest.mark.parametrize("status", [400, 401, 429, 500])
 def test_the_key_never_appears_in_an_error(api, status):
     message = f"Incorrect API key provided: {API_KEY}. Also sk-abc***. See Bearer {API_KEY}."
-    error = failure(api, httpx.Response(status, json=envelope("invalid_api_key", message, "quality")),
-                    quality=API_KEY)
+    error = failure(api, httpx.Response(status, json=envelope("invalid_api_key", message, "user")), user=API_KEY)
     text = repr(error.as_dict()) + str(error)
     assert API_KEY not in text and "sk-" not in text
     assert "[redacted]" in error.detail
@@ -207,3 +208,12 @@ def test_the_key_never_appears_in_an_error(api, status):
 def test_the_key_never_appears_in_a_transport_error(api):
     error = failure(api, httpx.ConnectError(f"could not connect with {API_KEY}"))
     assert API_KEY not in error.detail
+
+
+def test_a_model_the_api_does_not_serve_is_named_with_its_successor(api):
+    body = envelope("model_not_found", "The model `gpt-image-1.5` does not exist or you do not have access to it.")
+    api.reply(httpx.Response(404, json=body))
+    with pytest.raises(ModelNotFound) as caught:  # a gateway that said it still served the model, and stopped
+        api.provider(models=({"NAME": "gpt-image-1.5", "SHUTDOWN": None},)).run(generation(model="gpt-image-1.5"))
+    assert caught.value.retryable is False
+    assert "gpt-image-1.5" in caught.value.message and "gpt-image-2.6-sunburst" in caught.value.message

@@ -8,10 +8,8 @@ import re
 import httpx
 import pytest
 
-from wagtail_imagegen import pricing
-
 from .conftest import KEY
-from .helpers import GENERATE, decode, error_of, generate, opened
+from .helpers import GENERATE, MODEL, decode, error_of, generate, opened
 
 # ---------------------------------------------------------------------------------------------------
 # Generations
@@ -56,12 +54,26 @@ def test_auto_settings_resolve_to_medium_quality_square_size_and_opaque_backgrou
     assert opened(decode(body["data"][0])).size == (1024, 1024)
 
 
-@pytest.mark.parametrize(("n", "size", "quality"), [(1, "1024x1024", "high"), (3, "1536x1024", "low")])
-def test_generation_usage_equals_the_pricing_table(http, n, size, quality):
-    prompt = "A blue heron standing in reeds, morning fog"
-    usage = generate(http, prompt=prompt, n=n, size=size, quality=quality).json()["usage"]
-    output_tokens = n * pricing.OUTPUT_IMAGE_TOKENS[quality][size]
-    text_tokens = pricing.text_tokens(prompt)
+# Output tokens an image: gpt-image-2's anchors read off OpenAI's calculator, 2.5's published 1024² counts,
+# 2.6's factors (see testing/tokens.py for the sources).
+USAGE_CASES = [
+    ("gpt-image-2", 1, "1024x1024", "low", 196),
+    ("gpt-image-2-2026-04-21", 1, "1024x1024", "high", 7024),
+    ("gpt-image-2", 2, "1536x1024", "high", 5488),
+    ("gpt-image-2.5-flare", 1, "1024x1024", "medium", 439),
+    ("gpt-image-2.5-sunburst-2026-09-08", 1, "1024x1024", "xhigh", 3122),
+    ("gpt-image-2.5-sunburst", 1, "1024x1024", "max", 7024),
+    (MODEL, 3, "1536x1024", "low", 601),
+    ("gpt-image-2.6-sunburst", 1, "1024x1024", "medium", 1756),
+]
+
+
+@pytest.mark.parametrize(("model", "n", "size", "quality", "per_image"), USAGE_CASES)
+def test_generation_usage_follows_each_models_token_counts(http, model, n, size, quality, per_image):
+    prompt = "A blue heron standing in reeds, morning fog"  # 43 characters: 11 tokens
+    usage = generate(http, model=model, prompt=prompt, n=n, size=size, quality=quality).json()["usage"]
+    output_tokens = n * per_image
+    text_tokens = 11
     assert usage == {
         "total_tokens": text_tokens + output_tokens,
         "input_tokens": text_tokens,
@@ -171,7 +183,7 @@ def test_azure_deployment_path_requires_an_api_version(http):
 
 
 @pytest.mark.parametrize("path", [DEPLOYMENT, "/openai/v1/images/generations"])
-def test_azure_paths_reject_webp_output(http, path):
+def test_azure_paths_reject_webp_output_and_keep_their_own_calendar(http, path):
     response = azure(http, path, model="gpt-image-1", output_format="webp")
     assert response.status_code == 400
     assert error_of(response)["param"] == "output_format"
@@ -224,7 +236,7 @@ def test_every_request_is_recorded_with_its_answer(http, fake_api):
     http.get("/nowhere?x=1")
     bad, unauthorised, lost = fake_api.requests
     assert (bad.method, bad.path, bad.status, bad.fault) == ("POST", GENERATE, 400, None)
-    assert bad.json == {"model": "gpt-image-1.5", "prompt": "A lighthouse at dusk", "size": "bad"}
+    assert bad.json == {"model": MODEL, "prompt": "A lighthouse at dusk", "size": "bad"}
     assert bad.headers["authorization"] == f"Bearer {KEY}" and bad.headers["content-type"] == "application/json"
     assert bad.output_images == []
     assert unauthorised.status == 401

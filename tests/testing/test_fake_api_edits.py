@@ -9,20 +9,19 @@ import httpx
 import pytest
 from PIL import Image, ImageChops
 
-from wagtail_imagegen import pricing
 from wagtail_imagegen.testing import UploadedPart
 
-from .helpers import EDIT, decode, error_of, mask_bytes, mean_difference, opened, picture, upload
+from .helpers import EDIT, MODEL, decode, error_of, mask_bytes, mean_difference, opened, picture, upload
 
 
 def edit(http: httpx.Client, images: list[bytes] | None = None, *, field: str = "image", mask: bytes | None = None,
          **form: object) -> httpx.Response:
-    """A multipart edit (gpt-image-1.5, one picture unless told otherwise)."""
+    """A multipart edit (MODEL, one picture unless told otherwise)."""
     images = [picture()] if images is None else images
     files = [(field, upload(data, f"in{i}.png")) for i, data in enumerate(images)]
     if mask is not None:
         files.append(("mask", upload(mask, "mask.png")))
-    data = {"model": "gpt-image-1.5", "prompt": "Paint it teal", **{k: str(v) for k, v in form.items()}}
+    data = {"model": MODEL, "prompt": "Paint it teal", **{k: str(v) for k, v in form.items()}}
     return http.post(EDIT, data=data, files=files)
 
 
@@ -44,17 +43,18 @@ def test_a_mask_confines_the_edit_to_its_transparent_area(http):
     assert kept.getbbox() == hole  # every changed pixel lies inside the hole
 
 
-def test_several_images_arrive_as_image_array_parts_and_count_in_usage(http, fake_api):
+def test_several_images_arrive_as_image_array_parts_and_count_in_usage_at_high_fidelity(http, fake_api):
     inputs = [picture(1024, 1024), picture(1536, 1024, prompt="b"), picture(640, 480, "jpeg", prompt="c")]
-    response = edit(http, inputs, field="image[]", quality="low", size="1024x1536", input_fidelity="high")
+    response = edit(http, inputs, field="image[]", quality="low", size="1024x1536")
     assert response.status_code == 200
     parts = fake_api.requests[-1].files["image[]"]
     assert [part.data for part in parts] == inputs
     assert parts[0] == UploadedPart("in0.png", "image/png", inputs[0])
-    image_tokens = sum(pricing.input_image_tokens(w, h, "high") for w, h in [(1024, 1024), (1536, 1024), (640, 480)])
+    # 512-pixel tiles after fitting 2048 / 768: 4, 6 and 2 tiles at 85 + 170 each, four times over (2.x inputs
+    # always count at high fidelity).
     usage = response.json()["usage"]
-    assert usage["input_tokens_details"]["image_tokens"] == image_tokens
-    assert usage["output_tokens"] == pricing.OUTPUT_IMAGE_TOKENS["low"]["1024x1536"]
+    assert usage["input_tokens_details"]["image_tokens"] == 4 * (765 + 1105 + 425)
+    assert usage["output_tokens"] == 601  # 2.6 low, 1024x1536
     assert opened(decode(response.json()["data"][0])).size == (1024, 1536)
 
 
@@ -83,16 +83,25 @@ def test_a_transparent_edit_keeps_the_inputs_transparency(http):
     assert output.getchannel("A").getpixel((10, 10)) == 0 and output.getchannel("A").getpixel((512, 512)) == 255
 
 
-def test_an_edit_without_a_model_uses_gpt_image_1_5(http, fake_api):
-    response = http.post(EDIT, data={"prompt": "x"}, files=[("image", upload(picture()))])
+def test_an_edit_without_a_model_is_gpt_image_1_5_which_a_gateway_may_still_serve(serve):
+    _, gateway = serve(serve_retired=True)
+    response = gateway.post(EDIT, data={"prompt": "x"}, files=[("image", upload(picture()))])
     assert response.status_code == 200
+    assert response.json()["usage"]["input_tokens_details"]["image_tokens"] == 765  # 1.5: low fidelity by default
+
+
+def test_a_2_6_edit_can_answer_an_animated_gif_or_an_svg(http):
+    gif = opened(decode(edit(http, output_format="gif", frame_count="3", quality="low").json()["data"][0]))
+    assert (gif.format, gif.n_frames, gif.size) == ("GIF", 3, (1024, 1024))
+    svg = decode(edit(http, output_format="svg", **{"svg[model]": "gpt-5.6-terra"}).json()["data"][0])
+    assert svg.startswith(b'<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024"')
 
 
 def test_a_json_edit_takes_data_url_images_and_mask(http):
     def data_url(data: bytes) -> dict[str, str]:
         return {"image_url": "data:image/png;base64," + base64.b64encode(data).decode()}
 
-    body = {"model": "gpt-image-1.5", "prompt": "teal", "moderation": "low",
+    body = {"model": MODEL, "prompt": "teal", "moderation": "low", "complexity": "medium",
             "images": [data_url(picture()), data_url(picture(prompt="b"))], "mask": data_url(mask_bytes(1024, 1024))}
     response = http.post(EDIT, json=body)
     assert response.status_code == 200
@@ -126,13 +135,20 @@ REFUSED_EDITS = {
     "moderation": ({"moderation": "low"}, "moderation", "unknown_parameter"),
     "style": ({"style": "vivid"}, "style", "unknown_parameter"),
     "response_format": ({"response_format": "b64_json"}, "response_format", "unknown_parameter"),
-    "input_fidelity on mini": ({"model": "gpt-image-1-mini", "input_fidelity": "low"}, "input_fidelity",
-                               "invalid_value"),
+    "input_fidelity on 2.6": ({"input_fidelity": "high"}, "input_fidelity", "unsupported_parameter"),
+    "input_fidelity on 2.5": ({"model": "gpt-image-2.5-sunburst", "input_fidelity": "low"}, "input_fidelity",
+                              "unsupported_parameter"),
     "input_fidelity on gpt-image-2": ({"model": "gpt-image-2", "input_fidelity": "high"}, "input_fidelity",
-                                      "invalid_value"),
+                                      "unsupported_parameter"),
+    "input_fidelity medium": ({"model": "gpt-image-2", "input_fidelity": "medium"}, "input_fidelity",
+                              "invalid_value"),
+    "complexity on 2.5": ({"model": "gpt-image-2.5-flare", "complexity": "low"}, "complexity",
+                          "unsupported_parameter"),
+    "gif with a mask": ({"output_format": "gif", "mask": mask_bytes(1024, 1024)}, "mask", "unsupported_value"),
+    "two svgs": ({"output_format": "svg", "n": 2}, "n", "unsupported_value"),
+    "svg fields with png": ({"svg[model]": "gpt-5.6-terra"}, "svg", "unsupported_parameter"),
     "n as words": ({"n": "two"}, "n", "invalid_type"),
     "stream as words": ({"stream": "maybe"}, "stream", "invalid_type"),
-    "dall-e-2": ({"model": "dall-e-2"}, "model", "invalid_value"),
 }
 
 
@@ -151,6 +167,6 @@ def test_an_edit_openai_would_refuse_gets_400_naming_the_parameter(http, case):
      ({"image_url": "data:image/png;base64,@@@"}, "not valid base64"), ({"url": "x"}, "exactly one of")],
 )
 def test_a_json_edit_refuses_references_the_fake_cannot_resolve(http, reference, words):
-    response = http.post(EDIT, json={"model": "gpt-image-1.5", "prompt": "x", "images": [reference]})
+    response = http.post(EDIT, json={"model": MODEL, "prompt": "x", "images": [reference]})
     assert response.status_code == 400
     assert words in error_of(response)["message"]

@@ -13,7 +13,7 @@ from PIL import UnidentifiedImageError
 from wagtail_imagegen.testing import FAULTS, FakeImageAPI
 
 from .conftest import KEY
-from .helpers import decode, error_of, generate, opened
+from .helpers import MODEL, decode, error_of, generate, opened
 
 
 def check_rate_limit(response: httpx.Response) -> None:
@@ -220,7 +220,7 @@ def test_a_fault_rate_fails_about_that_share_of_calls_at_random():
     api = FakeImageAPI(api_key=None, fault_rate=0.3, random_faults=("server_error", "unavailable"), seed=7)
     with httpx.Client(transport=httpx.WSGITransport(app=api), base_url="http://fake/v1",
                       headers={"Authorization": "Bearer sk-any"}) as client:
-        statuses = [client.post("/images/generations", json={"model": "gpt-image-1.5", "prompt": "x",
+        statuses = [client.post("/images/generations", json={"model": MODEL, "prompt": "x",
                                                              "quality": "low"}).status_code for _ in range(200)]
     failed = sum(status in (500, 503) for status in statuses)
     assert 40 <= failed <= 80  # 30 % of 200, give or take the randomness of a fixed seed

@@ -16,6 +16,7 @@ import pytest
 from wagtail_imagegen.testing import FakeImageAPI, serve_fake_api
 
 from .conftest import KEY
+from .helpers import MODEL
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])  # noqa: S104 - refused hosts
@@ -29,7 +30,7 @@ def test_a_served_fake_gives_the_base_url_an_openai_client_takes():
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", served.url)
         assert served.base_url == served.url + "/v1" and served.port > 0
         assert isinstance(served.api, FakeImageAPI)
-        response = httpx.post(served.base_url + "/images/generations", json={"model": "gpt-image-1", "prompt": "x"},
+        response = httpx.post(served.base_url + "/images/generations", json={"model": MODEL, "prompt": "x"},
                               headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
     assert response.status_code == 200
     with pytest.raises(httpx.ConnectError):  # and it is gone afterwards
@@ -66,7 +67,7 @@ def test_the_command_line_serves_until_interrupted_without_django():
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         base_url = re.search(r"http://127\.0\.0\.1:\d+/v1", process.stdout.readline())[0]
-        post = {"json": {"model": "gpt-image-1-mini", "prompt": "x"}, "headers": {"Authorization": "Bearer sk-cli-key"}}
+        post = {"json": {"model": MODEL, "prompt": "x"}, "headers": {"Authorization": "Bearer sk-cli-key"}}
         statuses = [httpx.post(base_url + "/images/generations", timeout=30, **post).status_code for _ in range(2)]
         assert statuses == [200, 429]
     finally:
@@ -74,6 +75,23 @@ def test_the_command_line_serves_until_interrupted_without_django():
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0, stderr
     assert "Warning" not in stderr
+
+
+@pytest.mark.parametrize(("flags", "status"), [([], 404), (["--serve-retired"], 200)])
+def test_the_command_line_serves_retired_models_only_when_told(flags, status):
+    command = [sys.executable, "-m", "wagtail_imagegen.testing.fake_api", "--port", "0", "--any-key",
+               "--today", "2026-12-02", *flags]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base_url = re.search(r"http://127\.0\.0\.1:\d+/v1", process.stdout.readline())[0]
+        response = httpx.post(base_url + "/images/generations", json={"model": "gpt-image-1.5", "prompt": "x"},
+                              headers={"Authorization": "Bearer sk-any"}, timeout=30)
+        listed = httpx.get(base_url + "/models", headers={"Authorization": "Bearer sk-any"}, timeout=30).json()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    assert response.status_code == status
+    assert ("gpt-image-1.5" in [model["id"] for model in listed["data"]]) == (status == 200)
 
 
 def test_the_command_line_refuses_a_public_host():

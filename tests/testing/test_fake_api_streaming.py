@@ -8,11 +8,10 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from wagtail_imagegen import pricing
 from wagtail_imagegen.testing import FakeImageAPI
 
 from .conftest import KEY
-from .helpers import EDIT, decode, event_payloads, events_of, generate, mean_difference, opened, picture, upload
+from .helpers import EDIT, MODEL, decode, event_payloads, events_of, generate, mean_difference, opened, picture, upload
 
 REQUESTED = {"size": "auto", "quality": "auto", "background": "auto", "output_format": "png"}
 
@@ -43,19 +42,18 @@ def test_later_partial_images_are_closer_to_the_final_image(http):
     assert errors[0] > errors[1] > errors[2] > 0
 
 
-def test_the_completed_event_reports_usage_from_the_pricing_table_including_partial_images(http):
-    completed = event_payloads(generate(http, stream=True, partial_images=2, quality="high", prompt="A kite").text)[-1]
-    output = pricing.OUTPUT_IMAGE_TOKENS["high"]["1024x1024"] + 2 * pricing.PARTIAL_IMAGE_TOKENS
-    assert completed["usage"]["output_tokens"] == output
-    inputs = {"text_tokens": pricing.text_tokens("A kite"), "image_tokens": 0}
-    assert completed["usage"]["input_tokens_details"] == inputs
+def test_the_completed_event_reports_usage_including_100_tokens_a_partial_image(http):
+    completed = event_payloads(generate(http, model="gpt-image-2", stream=True, partial_images=2, quality="high",
+                                        prompt="A kite").text)[-1]
+    assert completed["usage"]["output_tokens"] == 7024 + 2 * 100
+    assert completed["usage"]["input_tokens_details"] == {"text_tokens": 2, "image_tokens": 0}
 
 
 def test_with_n_images_the_completed_events_add_up_to_the_request_usage(http):
     events = event_payloads(generate(http, stream=True, n=2, quality="low", prompt="A kite").text)
     assert [event["type"] for event in events] == ["image_generation.completed"] * 2
     totals = [event["usage"]["total_tokens"] for event in events]
-    assert sum(totals) == pricing.estimate_usage(prompt="A kite", size="1024x1024", quality="low", n=2).total_tokens
+    assert totals == [2 + 781, 781]  # the prompt's 2 tokens once, then 2.6 low 1024² per image
 
 
 def test_without_partial_images_the_stream_is_one_completed_event(http):
@@ -64,12 +62,12 @@ def test_without_partial_images_the_stream_is_one_completed_event(http):
 
 
 def test_a_streamed_edit_sends_image_edit_events(http):
-    data = {"model": "gpt-image-1.5", "prompt": "teal", "stream": "true", "partial_images": "1", "size": "1024x1536"}
+    data = {"model": MODEL, "prompt": "teal", "stream": "true", "partial_images": "1", "size": "1024x1536"}
     response = http.post(EDIT, data=data, files=[("image", upload(picture(1024, 1536)))])
     payloads = event_payloads(response.text)
     assert [event["type"] for event in payloads] == ["image_edit.partial_image", "image_edit.completed"]
     assert payloads[-1]["size"] == "1024x1536"
-    assert payloads[-1]["usage"]["input_tokens_details"]["image_tokens"] == pricing.input_image_tokens(1024, 1536)
+    assert payloads[-1]["usage"]["input_tokens_details"]["image_tokens"] == 4 * 1105  # 6 tiles, high fidelity
 
 
 def test_the_done_sentinel_can_be_left_out(serve):
@@ -80,7 +78,7 @@ def test_the_done_sentinel_can_be_left_out(serve):
 def test_frames_are_produced_one_at_a_time():
     """The WSGI body is a generator that yields each event frame separately, not one prepared blob."""
     api = FakeImageAPI()
-    body = json.dumps({"model": "gpt-image-1.5", "prompt": "x", "stream": True, "partial_images": 3}).encode()
+    body = json.dumps({"model": MODEL, "prompt": "x", "stream": True, "partial_images": 3}).encode()
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/v1/images/generations", "CONTENT_TYPE": "application/json",
                "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "HTTP_AUTHORIZATION": f"Bearer {KEY}"}
     setup_testing_defaults(environ)
@@ -94,6 +92,6 @@ def test_frames_are_produced_one_at_a_time():
 
 @pytest.mark.parametrize("field_value", ["true", "True"])
 def test_multipart_stream_flag_accepts_the_sdks_lowercase_and_python_spelling(http, field_value):
-    data = {"model": "gpt-image-1.5", "prompt": "teal", "stream": field_value}
+    data = {"model": MODEL, "prompt": "teal", "stream": field_value}
     response = http.post(EDIT, data=data, files=[("image", upload(picture()))])
     assert response.headers["content-type"].startswith("text/event-stream")

@@ -6,9 +6,10 @@ import pytest
 
 from .helpers import GENERATE, error_of, generate
 
-SIZE_MESSAGE = "Invalid value: '1254x836'. Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'."
+QUALITIES_2_6 = "Supported values are: 'low', 'medium', 'high', 'xhigh', 'max', and 'auto'."
+QUALITIES_2 = "Invalid value: 'xhigh'. Supported values are: 'low', 'medium', 'high', and 'auto'."
 
-# (request overrides, param, code, words in the message)
+# (request overrides, param, code, words in the message); the model is gpt-image-2.6-flare unless named.
 REFUSED_GENERATIONS = {
     "no prompt": ({"prompt": None}, "prompt", "missing_required_parameter", "Missing required parameter: 'prompt'."),
     "empty prompt": ({"prompt": ""}, "prompt", "empty_string", "empty string"),
@@ -17,17 +18,24 @@ REFUSED_GENERATIONS = {
     "n eleven": ({"n": 11}, "n", "integer_above_max_value", "Expected a value <= 10"),
     "n as text": ({"n": "2"}, "n", "invalid_type", "expected an integer, but got a string"),
     "stream as text": ({"stream": "yes"}, "stream", "invalid_type", "expected a boolean"),
-    "non-standard size": ({"size": "1254x836"}, "size", "invalid_value", SIZE_MESSAGE),
-    "dall-e size": ({"model": "gpt-image-1-mini", "size": "512x512"}, "size", "invalid_value", "'512x512'"),
-    "gpt-image-2 off the grid": ({"model": "gpt-image-2", "size": "1000x1000"}, "size", "invalid_value",
-                                 "divisible by 16"),
-    "gpt-image-2 too narrow": ({"model": "gpt-image-2", "size": "3200x1008"}, "size", "invalid_value", "1:3 and 3:1"),
-    "gpt-image-2 too big": ({"model": "gpt-image-2-2026-04-21", "size": "3840x2176"}, "size", "invalid_value",
-                            "3840x2160"),
-    "gpt-image-2 not a size": ({"model": "gpt-image-2", "size": "huge"}, "size", "invalid_value", "WIDTHxHEIGHT"),
-    "dall-e quality": ({"quality": "hd"}, "quality", "invalid_value",
-                       "Supported values are: 'low', 'medium', 'high', and 'auto'."),
-    "gif output": ({"output_format": "gif"}, "output_format", "invalid_value", "'png', 'jpeg', and 'webp'"),
+    "off the grid": ({"size": "1000x1000"}, "size", "invalid_value", "divisible by 16"),
+    "too narrow": ({"model": "gpt-image-2", "size": "3200x1008"}, "size", "invalid_value", "1:3 and 3:1"),
+    "long edge over 3840": ({"size": "4096x2048"}, "size", "invalid_value", "longest edge must be at most 3840"),
+    "too few pixels": ({"model": "gpt-image-2.5-flare", "size": "768x768"}, "size", "invalid_value",
+                       "at least 655,360 pixels"),
+    "too many pixels": ({"model": "gpt-image-2-2026-04-21", "size": "3840x2176"}, "size", "invalid_value",
+                        "at most 8,294,400 pixels"),
+    "not a size": ({"size": "huge"}, "size", "invalid_value", "WIDTHxHEIGHT"),
+    "dall-e quality": ({"quality": "hd"}, "quality", "invalid_value", QUALITIES_2_6),
+    "xhigh on gpt-image-2": ({"model": "gpt-image-2", "quality": "xhigh"}, "quality", "invalid_value", QUALITIES_2),
+    "max on gpt-image-2's snapshot": ({"model": "gpt-image-2-2026-04-21", "quality": "max"}, "quality",
+                                      "invalid_value", "'high', and 'auto'."),
+    "bmp output": ({"output_format": "bmp"}, "output_format", "invalid_value",
+                   "'png', 'jpeg', 'webp', 'gif', and 'svg'"),
+    "gif on 2.5": ({"model": "gpt-image-2.5-sunburst", "output_format": "gif"}, "output_format", "invalid_value",
+                   "Supported values are: 'png', 'jpeg', and 'webp'."),
+    "svg on gpt-image-2": ({"model": "gpt-image-2", "output_format": "svg"}, "output_format", "invalid_value",
+                           "'png', 'jpeg', and 'webp'"),
     "compression over 100": ({"output_format": "jpeg", "output_compression": 101}, "output_compression",
                              "integer_above_max_value", "<= 100"),
     "compression below 0": ({"output_format": "webp", "output_compression": -1}, "output_compression",
@@ -35,8 +43,31 @@ REFUSED_GENERATIONS = {
     "unknown background": ({"background": "clear"}, "background", "invalid_value", "'transparent', 'opaque'"),
     "transparent jpeg": ({"background": "transparent", "output_format": "jpeg"}, "background", "invalid_value",
                          "'png' or 'webp'"),
-    "transparent gpt-image-2": ({"model": "gpt-image-2", "background": "transparent"}, "background",
-                                "invalid_value", "not supported for model 'gpt-image-2'"),
+    "transparent gif": ({"background": "transparent", "output_format": "gif"}, "background", "invalid_value",
+                        "'png' or 'webp'"),
+    "complexity on 2.5": ({"model": "gpt-image-2.5-flare", "complexity": "low"}, "complexity",
+                          "unsupported_parameter", "Unsupported parameter: 'complexity'"),
+    "complexity on gpt-image-2": ({"model": "gpt-image-2", "complexity": "high"}, "complexity",
+                                  "unsupported_parameter", "not supported with this model"),
+    "complexity extreme": ({"complexity": "extreme"}, "complexity", "invalid_value",
+                           "Supported values are: 'low', 'medium', and 'high'."),
+    "frame_count without gif": ({"frame_count": 4}, "frame_count", "unsupported_parameter", "output_format=gif"),
+    "frame_duration_ms without gif": ({"frame_duration_ms": 100}, "frame_duration_ms", "unsupported_parameter",
+                                      "output_format=gif"),
+    "one frame": ({"output_format": "gif", "frame_count": 1}, "frame_count", "integer_below_min_value", ">= 2"),
+    "seventeen frames": ({"output_format": "gif", "frame_count": 17}, "frame_count", "integer_above_max_value",
+                         "<= 16"),
+    "ten-millisecond frames": ({"output_format": "gif", "frame_duration_ms": 10}, "frame_duration_ms",
+                               "integer_below_min_value", ">= 20"),
+    "streamed gif": ({"output_format": "gif", "stream": True}, "stream", "unsupported_value", "GIF output"),
+    "compressed gif": ({"output_format": "gif", "output_compression": 50}, "output_compression",
+                       "unsupported_value", "GIF output"),
+    "two svgs": ({"output_format": "svg", "n": 2}, "n", "unsupported_value", "SVG output"),
+    "streamed svg": ({"output_format": "svg", "stream": True, "partial_images": 1}, "stream", "unsupported_value",
+                     "SVG output"),
+    "svg object with png": ({"svg": {"model": "gpt-5.6-terra"}}, "svg", "unsupported_parameter",
+                            "output_format=svg"),
+    "svg not an object": ({"output_format": "svg", "svg": "gpt-5.6-terra"}, "svg", "invalid_type", "an object"),
     "response_format": ({"response_format": "b64_json"}, "response_format", "unknown_parameter",
                         "Unknown parameter: 'response_format'."),
     "style": ({"style": "vivid"}, "style", "unknown_parameter", "Unknown parameter: 'style'."),
@@ -46,9 +77,6 @@ REFUSED_GENERATIONS = {
     "moderation high": ({"moderation": "high"}, "moderation", "invalid_value", "'low' and 'auto'"),
     "four partial images": ({"stream": True, "partial_images": 4}, "partial_images", "integer_above_max_value",
                             "<= 3"),
-    "dall-e-3": ({"model": "dall-e-3"}, "model", "invalid_value", "not supported by this fake"),
-    "no model means dall-e-2": ({"model": None}, "model", "invalid_value", "'dall-e-2'"),
-    "not an image model": ({"model": "gpt-4o"}, "model", "invalid_value", "Invalid value: 'gpt-4o'."),
 }
 
 
@@ -66,17 +94,24 @@ def test_a_generation_openai_would_refuse_gets_400_naming_the_parameter(http, fa
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"moderation": "low", "user": "editor-7"},
+        {"moderation": "low", "user": "editor-7", "safety_identifier": "hash-of-editor-7"},
         {"prompt": "x" * 32_000},
         {"n": 10, "quality": "low"},
-        {"model": "gpt-image-1", "output_format": "webp", "output_compression": 0},
-        {"model": "chatgpt-image-latest", "background": "opaque"},
+        {"model": "gpt-image-2.5-flare", "output_format": "webp", "output_compression": 0},
+        {"model": "gpt-image-2.5-sunburst-2026-09-08", "quality": "xhigh", "background": "opaque"},
         {"model": "gpt-image-2", "size": "1008x3024", "quality": "low"},
-        {"n": None, "quality": None},  # JSON nulls mean "not sent"
+        {"model": "gpt-image-2", "background": "transparent"},  # "in preview", but accepted
+        {"size": "3840x2160", "quality": "low"},  # the largest size
+        {"size": "1024x640", "quality": "low"},  # exactly the fewest pixels
+        {"model": "gpt-image-2.6-sunburst", "complexity": "low", "quality": "max"},
+        {"output_format": "gif", "frame_count": 2, "frame_duration_ms": 655_360, "size": "1024x640"},
+        {"output_format": "svg", "svg": {"model": "gpt-5.6-terra", "reasoning": {"effort": "low"}}},
+        {"n": None, "quality": None, "complexity": None},  # JSON nulls mean "not sent"
     ],
 )
 def test_a_generation_within_the_rules_is_accepted(http, overrides):
-    assert generate(http, **overrides).status_code == 200
+    response = generate(http, **overrides)
+    assert response.status_code == 200, response.text
 
 
 def test_a_body_that_is_not_json_gets_400(http):

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import httpx
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+
+from ..catalog import JobSpec, ModelSpec, model_spec
 
 Kind = Literal["generate", "edit"]
 
@@ -34,28 +37,31 @@ class InputImage:
 
 @dataclass(frozen=True)
 class ImageRequest:
-    """One call to the image API. `images` is empty for a generation; the mask applies to images[0]."""
+    """One call to the image API. `images` is empty for a generation; the mask applies to images[0].
+
+    `spec.model` is the model name as sent (a resolved JobSpec: never None here).
+    """
 
     kind: Kind
     prompt: str
-    model: str
-    n: int = 1
-    size: str = "auto"
-    quality: str = "auto"
-    background: str = "auto"
-    output_format: str = "png"
-    output_compression: int | None = None
-    moderation: str = "auto"
-    input_fidelity: str | None = None
+    spec: JobSpec
     images: tuple[InputImage, ...] = ()
     mask: InputImage | None = None
     user: str | None = None
-    # 1–3 asks for a streamed response with that many partial images; 0 is a plain JSON response.
-    partial_images: int = 0
+
+    @classmethod
+    def of(cls, kind: Kind, prompt: str, *, images: tuple[InputImage, ...] = (), mask: InputImage | None = None,
+           user: str | None = None, **options: Any) -> ImageRequest:
+        """A request with JobSpec's options by keyword (for tests and scripts that call a provider directly)."""
+        return cls(kind=kind, prompt=prompt, spec=JobSpec(**options), images=images, mask=mask, user=user)
+
+    @property
+    def model(self) -> str:
+        return self.spec.model or ""
 
     @property
     def mime_type(self) -> str:
-        return MIME_TYPES.get(self.output_format, "application/octet-stream")
+        return MIME_TYPES.get(self.spec.output_format, "application/octet-stream")
 
 
 @dataclass(frozen=True)
@@ -122,75 +128,6 @@ class ImageResult:
 
 
 PartialCallback = Callable[[PartialImage], None]
-
-# ---------------------------------------------------------------------------------------------------
-# What each model can do
-# ---------------------------------------------------------------------------------------------------
-
-STANDARD_SIZES = frozenset({"auto", "1024x1024", "1536x1024", "1024x1536"})
-ALL_FORMATS = frozenset(MIME_TYPES)
-SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")
-
-
-@dataclass(frozen=True)
-class ModelCapabilities:
-    """What a model accepts. `sizes` is None where any WIDTHxHEIGHT within the limits is allowed."""
-
-    sizes: frozenset[str] | None = STANDARD_SIZES
-    max_input_images: int = 16
-    input_fidelity: bool = True
-    transparency: bool = True
-    formats: frozenset[str] = ALL_FORMATS
-    qualities: frozenset[str] = frozenset({"low", "medium", "high", "auto"})
-    max_prompt_chars: int = 32_000
-    max_n: int = 10
-    # Limits for custom sizes (gpt-image-2): multiples of 16, aspect 1:3..3:1, at most 3840x2160 pixels.
-    size_multiple: int = 16
-    max_pixels: int = 3840 * 2160
-    max_edge: int = 3840
-
-    def size_error(self, size: str) -> str | None:
-        """Why `size` is not accepted, or None when it is."""
-        if self.sizes is not None:
-            if size in self.sizes:
-                return None
-            choices = ", ".join(sorted(self.sizes))
-            return _("Choose one of these sizes: %(choices)s.") % {"choices": choices}
-        if size == "auto":
-            return None
-        match = SIZE_PATTERN.match(size)
-        if not match:
-            return _("Give the size as WIDTHxHEIGHT in pixels, for example 1536x1024.")
-        width, height = int(match[1]), int(match[2])
-        if width % self.size_multiple or height % self.size_multiple:
-            return _("Width and height must both be multiples of %(n)d pixels.") % {"n": self.size_multiple}
-        if max(width, height) > 3 * min(width, height):
-            return _("The image may be at most three times as wide as it is tall, or the other way round.")
-        if width * height > self.max_pixels or max(width, height) > self.max_edge:
-            return _("The image may have at most %(w)d×%(h)d pixels.") % {"w": 3840, "h": 2160}
-        return None
-
-
-GPT_IMAGE_1 = ModelCapabilities()
-MODEL_CAPABILITIES: dict[str, ModelCapabilities] = {
-    "gpt-image-1.5": GPT_IMAGE_1,
-    "gpt-image-1": GPT_IMAGE_1,
-    "chatgpt-image-latest": GPT_IMAGE_1,
-    "gpt-image-1-mini": ModelCapabilities(input_fidelity=False),
-    # gpt-image-2 takes custom sizes, rejects input_fidelity ("omit this parameter") and transparency.
-    "gpt-image-2": ModelCapabilities(sizes=None, input_fidelity=False, transparency=False),
-}
-# The model list moves fast: unknown names get the permissive default and the API has the last word.
-PERMISSIVE_CAPABILITIES = ModelCapabilities(sizes=None)
-
-
-def capabilities_for(model: str) -> ModelCapabilities:
-    """The capability entry for `model`; dated snapshots (gpt-image-2-2026-04-21) use their family's."""
-    if model in MODEL_CAPABILITIES:
-        return MODEL_CAPABILITIES[model]
-    family = max((name for name in MODEL_CAPABILITIES if model.startswith(name + "-")), key=len, default=None)
-    return MODEL_CAPABILITIES[family] if family else PERMISSIVE_CAPABILITIES
-
 
 # ---------------------------------------------------------------------------------------------------
 # Errors: one hierarchy, each with an editor-readable message and a retry verdict
@@ -266,6 +203,30 @@ class InvalidRequest(ProviderError):
 
     def as_dict(self) -> dict[str, Any]:
         return {**super().as_dict(), "param": self.param}
+
+
+class ModelNotFound(InvalidRequest):
+    """The API does not (or no longer) serve the model: retired, renamed, or not open to this account."""
+
+    code = "model_not_found"
+    default_message = _("The image service does not offer this model.")
+
+    def __init__(self, model: str, *, successor: str | None = None, **kwargs: Any) -> None:
+        self.model = model
+        self.successor = successor
+        super().__init__(model_gone_message(model, successor), param="model", **kwargs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "model": self.model, "successor": self.successor}
+
+
+def model_gone_message(model: str, successor: str | None) -> str:
+    if successor:
+        return gettext_now("The image service no longer offers the model %(model)s. Choose %(successor)s "
+                           "instead, or ask a site administrator to update the provider settings.") % {
+            "model": model, "successor": successor}
+    return gettext_now("The image service does not offer the model %(model)s. Ask a site administrator to check "
+                       "the provider settings.") % {"model": model}
 
 
 class Unsupported(InvalidRequest):
@@ -356,7 +317,9 @@ class ProviderConfig:
 
     alias: str
     class_path: str
-    model: str
+    model: str  # the draft model: what new jobs use unless they choose another
+    final_model: str | None = None  # what "Final quality" re-renders with (None: the draft model)
+    models: tuple[Any, ...] = ()  # the provider's own MODELS list: names, or dicts with NAME and overrides
     api_key: str | None = None
     base_url: str | None = None
     timeout: float = 300.0
@@ -374,6 +337,10 @@ class ImageProvider:
     """
 
     name: ClassVar[str] = "base"
+    # Which catalog models this provider can call (ModelSpec.api), and its defaults among them.
+    api: ClassVar[str] = "openai"
+    default_model: ClassVar[str] = "gpt-image-2.6-flare"
+    default_final_model: ClassVar[str] = "gpt-image-2.6-sunburst"
     is_demo: ClassVar[bool] = False
     requires_api_key: ClassVar[bool] = True
     requires_base_url: ClassVar[bool] = False
@@ -386,8 +353,13 @@ class ImageProvider:
     def model(self) -> str:
         return self.config.model
 
-    def capabilities(self, model: str | None = None) -> ModelCapabilities:
-        return capabilities_for(model or self.model)
+    def model_spec(self, model: str | None = None) -> ModelSpec:
+        """What `model` (default: the draft model) can do as this provider serves it."""
+        return model_spec(model or self.model, self.config.models)
+
+    def list_models(self) -> dict[str, str | None] | None:
+        """The API's own list of models with their shutdown dates (YYYY-MM-DD), or None when it has none."""
+        return None
 
     def run(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
         """Send `request` and return its images, or raise a ProviderError."""

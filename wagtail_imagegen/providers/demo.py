@@ -12,11 +12,11 @@ import time
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from ..catalog import parse_size
 from ..drawing import derive_image, draw_image, partial_preview
-from ..pricing import AUTO_QUALITY, estimate_usage
+from ..pricing import estimate_usage
 from .base import (
     MIME_TYPES,
-    SIZE_PATTERN,
     ContentRejected,
     GeneratedImage,
     ImageProvider,
@@ -30,6 +30,7 @@ from .validation import request_problem
 # Put this in a prompt to demo the safety-refusal path.
 REFUSAL_MARKER = "[demo:refuse]"
 AUTO_SIZE = (1024, 1024)
+AUTO_QUALITY = "medium"  # what the demo makes of quality "auto"
 LABEL = "DEMO"
 
 
@@ -48,13 +49,15 @@ class DemoImageProvider(ImageProvider):
 
     def answer(self, request: ImageRequest, on_partial: PartialCallback | None) -> ImageResult:
         self.check(request)
-        size = pixel_size(request.size)
-        images = [self.picture(request, size, seed) for seed in range(request.n)]
-        pause = float(self.config.options.get("LATENCY") or 0) / (request.partial_images + 1)
-        for index in range(request.partial_images):
+        spec = request.spec
+        size = pixel_size(spec.size)
+        images = [self.picture(request, size, seed) for seed in range(spec.n)]
+        previews = spec.partial_images or 0
+        pause = float(self.config.options.get("LATENCY") or 0) / (previews + 1)
+        for index in range(previews):
             time.sleep(pause)  # spread over the previews, as a real stream would
             if on_partial is not None:
-                preview = partial_preview(images[0], index, request.partial_images, request.output_format)
+                preview = partial_preview(images[0], index, previews, spec.output_format)
                 on_partial(PartialImage(index=index, data=preview, mime_type=request.mime_type))
         time.sleep(pause)
         return self.result(request, size, images)
@@ -62,35 +65,34 @@ class DemoImageProvider(ImageProvider):
     def check(self, request: ImageRequest) -> None:
         if REFUSAL_MARKER in request.prompt:
             raise ContentRejected(categories=("demo",), stage="input")
-        problem = request_problem(request, self.capabilities(request.model))
+        problem = request_problem(request, self.model_spec(request.model))
         if problem is not None:
             raise problem
 
     def picture(self, request: ImageRequest, size: tuple[int, int], seed: int) -> bytes:
         options = {
-            "transparent": request.background == "transparent",
-            "compression": request.output_compression,
+            "transparent": request.spec.background == "transparent",
+            "compression": request.spec.output_compression,
             "seed": seed,
             "label": LABEL,
         }
         if request.kind == "edit":
             sources = [image.data for image in request.images]
             mask = request.mask.data if request.mask else None
-            return derive_image(sources, request.prompt, size, request.output_format, mask=mask, **options)
-        return draw_image(request.prompt, size, request.output_format, **options)
+            return derive_image(sources, request.prompt, size, request.spec.output_format, mask=mask, **options)
+        return draw_image(request.prompt, size, request.spec.output_format, **options)
 
     def result(self, request: ImageRequest, size: tuple[int, int], images: list[bytes]) -> ImageResult:
+        spec = request.spec
+        made = spec.updated(size=f"{size[0]}x{size[1]}", quality=AUTO_QUALITY if spec.quality == "auto" else None)
         return ImageResult(
-            images=tuple(GeneratedImage(data=data, mime_type=MIME_TYPES[request.output_format]) for data in images),
-            usage=estimate_usage(
-                prompt=request.prompt, size=f"{size[0]}x{size[1]}", quality=request.quality, n=request.n,
-                input_sizes=tuple(dimensions(image.data) for image in request.images),
-                input_fidelity=request.input_fidelity, partial_images=request.partial_images,
-            ),
-            size=f"{size[0]}x{size[1]}",
-            quality=AUTO_QUALITY if request.quality == "auto" else request.quality,
-            background="transparent" if request.background == "transparent" else "opaque",
-            output_format=request.output_format,
+            images=tuple(GeneratedImage(data=data, mime_type=MIME_TYPES[spec.output_format]) for data in images),
+            usage=estimate_usage(self.model_spec(request.model), made, prompt=request.prompt,
+                                 input_sizes=tuple(dimensions(image.data) for image in request.images)),
+            size=made.size,
+            quality=made.quality,
+            background="transparent" if spec.background == "transparent" else "opaque",
+            output_format=spec.output_format,
             created=int(time.time()),
             metadata={"demo": True, "notice": _("Demo output: no AI model was used.")},
         )
@@ -98,8 +100,7 @@ class DemoImageProvider(ImageProvider):
 
 def pixel_size(size: str) -> tuple[int, int]:
     """WIDTHxHEIGHT in pixels; "auto" draws a square, the API's most common choice."""
-    match = SIZE_PATTERN.match(size)
-    return (int(match[1]), int(match[2])) if match else AUTO_SIZE
+    return parse_size(size) or AUTO_SIZE
 
 
 def dimensions(data: bytes) -> tuple[int, int]:

@@ -16,13 +16,14 @@ from typing import Any
 import httpx
 
 from .. import __version__
+from ..catalog import ModelSpec
 from .base import (
     BadResponse,
     ImageProvider,
     ImageRequest,
     ImageResult,
     InputImage,
-    ModelCapabilities,
+    ModelNotFound,
     PartialCallback,
     ProviderConfig,
     ProviderError,
@@ -43,6 +44,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # The largest image we accept (a 3840×2160 PNG is ~20 MB); more means a misbehaving gateway, not an image.
 DEFAULT_MAX_IMAGE_MB = 25
 CONNECT_TIMEOUT = 10.0
+MODEL_LIST_LIMIT = 4 * 1024 * 1024
 # OPTIONS keys that scope the calls to an OpenAI organization or project.
 SCOPE_HEADERS = {"OpenAI-Organization": "ORGANIZATION", "OpenAI-Project": "PROJECT"}
 USER_AGENT = f"wagtail-imagegen/{__version__} (+https://github.com/wagtail-imagegen/wagtail-imagegen)"
@@ -102,19 +104,35 @@ class OpenAIImageProvider(ImageProvider):
     # -- the calls ------------------------------------------------------------------------------------
 
     def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
-        self.check(request)
-        return self.call("images/generations", request, generation_fields(request), on_partial=on_partial)
+        model = self.checked_model(request)
+        return self.call("images/generations", request, generation_fields(request, model), on_partial=on_partial)
 
     def edit(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
-        self.check(request)
-        fields = edit_fields(request, self.capabilities(request.model))
+        model = self.checked_model(request)
+        fields = edit_fields(request, model)
         return self.call("images/edits", request, fields, files=edit_files(request), on_partial=on_partial)
 
-    def check(self, request: ImageRequest) -> None:
-        """Refuse, before any call, what this service or model cannot do at all."""
-        problem = request_problem(request, self.capabilities(request.model))
+    def checked_model(self, request: ImageRequest) -> ModelSpec:
+        """The model's spec; refuses, before any call, what this service or model cannot do at all."""
+        model = self.model_spec(request.model)
+        problem = request_problem(request, model)
         if problem is not None:
             raise problem
+        return model
+
+    def list_models(self) -> dict[str, str | None] | None:
+        """GET /models: each model id with its `shutdown_date`, where the API gives one."""
+        with self.translated_errors():
+            request = self.client.build_request("GET", "models", params=self.query_params())
+            response = read_capped(self.client.send(request, stream=True), MODEL_LIST_LIMIT)
+        if not response.is_success:
+            raise error_from_response(response, api_key=self.config.api_key)
+        body = json_body(response, self.config.api_key)
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise unreadable("the model list has no data array", self.config.api_key)
+        return {str(item["id"]): item.get("shutdown_date") for item in items
+                if isinstance(item, dict) and item.get("id")}
 
     def call(
         self,
@@ -132,15 +150,24 @@ class OpenAIImageProvider(ImageProvider):
             "POST", path, params=self.query_params(), **content
         ) as response:
             if not response.is_success:
-                raise error_from_response(read_capped(response, limit), api_key=self.config.api_key, sent=fields)
+                raise self.failure(read_capped(response, limit), fields)
             if response.headers.get("content-type", "").startswith("text/event-stream"):
                 return self.read_stream(response, request, fields, deadline, on_partial, limit)
             return self.read_body(read_capped(response, limit), request, fields)
 
+    def failure(self, response: httpx.Response, fields: Fields) -> ProviderError:
+        """The error of a failed call; a model the API does not serve is named, with its successor."""
+        error = error_from_response(response, api_key=self.config.api_key, sent=fields)
+        if isinstance(error, ModelNotFound):
+            successor = self.model_spec(error.model or self.model).successor
+            error = ModelNotFound(error.model or self.model, successor=successor, detail=error.detail,
+                                  status=error.status, request_id=error.request_id)
+        return error
+
     def response_limit(self, request: ImageRequest) -> int:
         """The most bytes an answer may have: MAX_IMAGE_MB per image, base64-encoded, plus room for JSON."""
         per_image = float(self.config.options.get("MAX_IMAGE_MB", DEFAULT_MAX_IMAGE_MB)) * 1024 * 1024
-        return int(request.n * per_image * 4 / 3 * (1 + request.partial_images)) + 64 * 1024
+        return int(request.spec.n * per_image * 4 / 3 * (1 + (request.spec.partial_images or 0))) + 64 * 1024
 
     @contextmanager
     def translated_errors(self) -> Iterator[None]:
@@ -157,7 +184,7 @@ class OpenAIImageProvider(ImageProvider):
         if isinstance(body, dict) and body.get("error"):  # Azure's legacy content filter answers 200
             raise self.payload_error(body["error"], response, fields)
         return result_from_body(
-            body, output_format=request.output_format, fetch=self.download,
+            body, output_format=request.spec.output_format, fetch=self.download,
             request_id=response.headers.get("x-request-id"),
         )
 
@@ -167,7 +194,7 @@ class OpenAIImageProvider(ImageProvider):
     ) -> ImageResult:
         events = self.stream_payloads(response, fields, deadline, limit)
         return result_from_events(
-            events, output_format=request.output_format, on_partial=on_partial,
+            events, output_format=request.spec.output_format, on_partial=on_partial,
             request_id=response.headers.get("x-request-id"),
         )
 
@@ -226,41 +253,44 @@ class AzureOpenAIImageProvider(OpenAIImageProvider):
         version = self.config.options.get("API_VERSION")
         return {"api-version": str(version)} if version else {}
 
-    def capabilities(self, model: str | None = None) -> ModelCapabilities:
-        capabilities = super().capabilities(model)
-        return replace(capabilities, formats=capabilities.formats - {"webp"})  # Azure: PNG and JPEG only
+    def model_spec(self, model: str | None = None) -> ModelSpec:
+        spec = super().model_spec(model)
+        return replace(spec, formats=tuple(name for name in spec.formats if name != "webp"))  # PNG and JPEG only
 
 
 # -- request bodies -----------------------------------------------------------------------------------------
 
 
-def common_fields(request: ImageRequest) -> Fields:
-    """Fields both endpoints take; never `response_format` or `style`, which GPT image models reject."""
+def common_fields(request: ImageRequest, model: ModelSpec) -> Fields:
+    """Fields both endpoints take, only those the model accepts; never `response_format` or `style`."""
+    spec = request.spec
     fields: Fields = {
         "model": request.model,  # always: a missing model falls back to dall-e-2 on some endpoints
         "prompt": request.prompt,
-        "n": request.n,
-        "size": request.size,
-        "quality": request.quality,
-        "background": request.background,
-        "output_format": request.output_format,
+        "n": spec.n,
+        "size": spec.size,
+        "quality": spec.quality,
+        "background": spec.background,
+        "output_format": spec.output_format,
         "user": request.user,
     }
-    if request.output_format != "png":  # compression is for jpeg and webp only
-        fields["output_compression"] = request.output_compression
-    if request.partial_images > 0:
-        fields.update(stream=True, partial_images=request.partial_images)
+    if spec.output_format != "png" and model.compression:  # compression is for jpeg and webp only
+        fields["output_compression"] = spec.output_compression
+    for control in model.controls:  # family controls such as 2.6's complexity
+        fields[control] = getattr(spec, control, None)
+    if spec.partial_images:
+        fields.update(stream=True, partial_images=spec.partial_images)
     return fields
 
 
-def generation_fields(request: ImageRequest) -> Fields:
-    return without_none({**common_fields(request), "moderation": request.moderation})
+def generation_fields(request: ImageRequest, model: ModelSpec) -> Fields:
+    return without_none({**common_fields(request, model), "moderation": request.spec.moderation})
 
 
-def edit_fields(request: ImageRequest, capabilities: ModelCapabilities) -> Fields:
-    """The multipart schema has no `moderation`; `input_fidelity` only where the model takes it."""
-    fidelity = request.input_fidelity if capabilities.input_fidelity else None
-    return without_none({**common_fields(request), "input_fidelity": fidelity})
+def edit_fields(request: ImageRequest, model: ModelSpec) -> Fields:
+    """The multipart schema has no `moderation`; `input_fidelity` only where it is a parameter of the model."""
+    fidelity = request.spec.input_fidelity if model.input_fidelity == "parameter" else None
+    return without_none({**common_fields(request, model), "input_fidelity": fidelity})
 
 
 def edit_files(request: ImageRequest) -> FileParts:

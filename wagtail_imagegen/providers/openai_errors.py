@@ -22,6 +22,7 @@ from .base import (
     BadResponse,
     ContentRejected,
     InvalidRequest,
+    ModelNotFound,
     PermissionDenied,
     ProviderError,
     ProviderTimeout,
@@ -43,6 +44,9 @@ STATUS_ERRORS: dict[int, type[ProviderError]] = {
     429: RateLimited,
 }
 # Errors inside a 200 response (stream frames, Azure's legacy body) carry no status; their code tells.
+# What OpenAI answers for a model it does not (or no longer) serve; the billing code of an exhausted account.
+MODEL_CODES = frozenset({"model_not_found", "model_deprecated"})
+QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
 CODE_STATUSES = {"invalid_api_key": 401, "rate_limit_exceeded": 429, "server_error": 500}
 # A long Retry-After is still honoured, but never beyond what a job would wait anyway.
 MAX_RETRY_AFTER = 600.0
@@ -113,6 +117,8 @@ def build_error(
         return ContentRejected(**content_details(error, common["detail"], api_key), **common)
     if cls is RateLimited:
         return RateLimited(retry_after=retry_after(headers), **common)
+    if cls is ModelNotFound:
+        return ModelNotFound(str(sent.get("model") or ""), **common)
     if cls is InvalidRequest:
         param = error.get("param") or None
         return InvalidRequest(invalid_message(param, sent, api_key), param=param, **common)
@@ -130,8 +136,10 @@ def error_class(status: int | None, error: dict[str, Any]) -> type[ProviderError
     code = str(error.get("code") or "")
     if code in CONTENT_CODES:
         return ContentRejected
-    if code == "insufficient_quota":
+    if code in QUOTA_CODES:
         return QuotaExceeded
+    if code in MODEL_CODES or (status in (400, 404) and error.get("param") == "model"):
+        return ModelNotFound
     if status is None:
         status = CODE_STATUSES.get(code) or (500 if error.get("type") == "server_error" else 400)
     if status == 500 and code == "invalid_request":  # CometAPI's "do not retry" 500

@@ -1,24 +1,23 @@
-"""Refusing, before any call, what a model cannot do, in an editor's words (the API would refuse it too)."""
+"""Refusing, before any call, what a model cannot do (the API would refuse it too), with the catalog's words."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from ..catalog import ModelSpec, inputs_problem, option_problems
+from .base import ImageRequest, InvalidRequest, Unsupported
 
-from .base import ImageRequest, InvalidRequest, ModelCapabilities, Unsupported
+# Problems with these fields are about the model's abilities, not about a value out of range.
+UNSUPPORTED_FIELDS = frozenset({"output_format", "background", "input_fidelity", "complexity", "mask"})
 
 
-def request_problem(request: ImageRequest, capabilities: ModelCapabilities) -> InvalidRequest | None:
-    """What the API would refuse anyway, said in an editor's words."""
-    if request.output_format not in capabilities.formats:
-        message = _("This image service cannot produce %(format)s images.")
-        return Unsupported(message % {"format": request.output_format}, param="output_format")
-    if request.background == "transparent" and (request.output_format == "jpeg" or not capabilities.transparency):
-        message = _("A transparent background needs PNG or WebP output from a model that supports transparency.")
-        return Unsupported(message, param="background")
-    size_error = capabilities.size_error(request.size)
-    if size_error:
-        return InvalidRequest(size_error, param="size")
-    most = capabilities.max_input_images
-    if request.kind == "edit" and not 1 <= len(request.images) <= most:
-        return InvalidRequest(_("An edit needs between 1 and %(most)d source images.") % {"most": most}, param="image")
-    return None
+def request_problem(request: ImageRequest, model: ModelSpec) -> InvalidRequest | None:
+    """The first thing the API would refuse anyway, as an error naming the parameter."""
+    problems = {
+        **option_problems(request.spec, model, kind=request.kind),
+        **inputs_problem(len(request.images), request.mask is not None, model, kind=request.kind),
+    }
+    if not problems:
+        return None
+    param, message = next(iter(problems.items()))
+    param = "image" if param == "images" else param
+    cls = Unsupported if param in UNSUPPORTED_FIELDS else InvalidRequest
+    return cls(message, param=param)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from datetime import date
 
 from .fake_api import FakeImageAPI
 from .server import require_loopback, serve_fake_api
@@ -22,6 +23,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="share of calls (0-1) failing with a random 5xx, 524 or hang (default 0)")
     parser.add_argument("--api-key", default="sk-fake-key", help="the key to require (default sk-fake-key)")
     parser.add_argument("--any-key", action="store_true", help="accept any API key")
+    parser.add_argument("--serve-retired", action="store_true",
+                        help="keep serving models past their shutdown date, like a gateway (default: answer 404)")
+    parser.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="the date the model calendar is read on (default: today, UTC)")
     args = parser.parse_args(argv)
     try:
         require_loopback(args.host)
@@ -33,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     api = FakeImageAPI(api_key=None if args.any_key else args.api_key, latency=args.latency, ipm=args.ipm,
-                       fault_rate=args.fault_rate)
+                       fault_rate=args.fault_rate, today=args.today, serve_retired=args.serve_retired)
     with serve_fake_api(api, host=args.host, port=args.port) as served:
         print(f"Fake image API serving at {served.base_url} (Ctrl+C to stop)", flush=True)
         try:

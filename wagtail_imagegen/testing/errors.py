@@ -77,6 +77,17 @@ def too_long(param: str, length: int, limit: int, what: str = "string") -> APIEr
     return APIError(400, message, param=param, code=code)
 
 
+def unsupported_parameter(param: str, reason: str = "is not supported with this model.") -> APIError:
+    """A parameter OpenAI knows, refused for this model or with the other settings sent."""
+    return APIError(400, f"Unsupported parameter: '{param}' {reason}", param=param, code="unsupported_parameter")
+
+
+def model_not_found(model: str) -> APIError:
+    """What OpenAI answers for an unknown model, and for one past its shutdown date (image-apis.md §0)."""
+    return APIError(404, f"The model `{model}` does not exist or you do not have access to it.",
+                    code="model_not_found")
+
+
 def invalid_request(param: str | None, message: str, code: str | None = "invalid_value") -> APIError:
     return APIError(400, message, param=param, code=code)
 

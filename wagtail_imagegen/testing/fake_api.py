@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -30,16 +31,18 @@ from .faults import (
     shape_item,
     shape_usage,
 )
+from .models_api import model_list, retrieve_model
 from .ratelimit import ImagesPerMinute
 from .render import SSE_DONE, b64, call_usage, images_response, render_image, sse_frame, stream_events, usage_body
-from .routes import FILE_ROUTE, Route, authenticate, check_api_version, match_route
+from .routes import FILE_ROUTE, MODELS_ROUTE, Route, authenticate, check_api_version, match_route
 from .validation import ImageCall, parse_call, prompt_of
 from .wire import RecordedRequest, Reply, json_reply, raw_reply, read_request
 
 # Set by the loopback server: a callable that turns True once the server stops or the client has gone.
 SHOULD_STOP_KEY = "wagtail_imagegen.fake_api.should_stop"
 SLICE_SECONDS = 0.05
-FILE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+FILE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
+              "svg": "image/svg+xml"}
 
 StartResponse = Callable[..., Any]
 
@@ -65,7 +68,11 @@ class Exchange:
 
 class FakeImageAPI:
     """The fake Images API. Every request is recorded in `requests`; faults come from `inject()` or
-    from a `[fake:FAULT_NAME]` token in the prompt. Thread-safe."""
+    from a `[fake:FAULT_NAME]` token in the prompt. Thread-safe.
+
+    Models follow OpenAI's calendar on `today` (the real UTC date unless given): past its shutdown date a
+    model answers 404 model_not_found, unless `serve_retired` makes the fake a gateway that still serves it.
+    """
 
     def __init__(
         self,
@@ -77,8 +84,12 @@ class FakeImageAPI:
         fault_rate: float = 0.0,
         random_faults: tuple[str, ...] = ("server_error", "unavailable", "cloudflare_timeout", "hang"),
         seed: int | None = None,
+        today: date | None = None,
+        serve_retired: bool = False,
     ) -> None:
         self.api_key = api_key  # None accepts any key
+        self.fixed_today = today
+        self.serve_retired = serve_retired
         self.latency = latency
         # A share of calls (0–1) that fail with one of `random_faults`, for soak and chaos tests.
         self.fault_rate = fault_rate
@@ -99,6 +110,15 @@ class FakeImageAPI:
     @ipm.setter
     def ipm(self, limit: int | None) -> None:
         self._limiter.limit = limit
+
+    @property
+    def today(self) -> date:
+        """The day the model calendar is read on."""
+        return self.fixed_today or datetime.now(UTC).date()
+
+    @today.setter
+    def today(self, day: date | None) -> None:
+        self.fixed_today = day
 
     @property
     def image_calls(self) -> int:
@@ -145,6 +165,9 @@ class FakeImageAPI:
         file_match = FILE_ROUTE.match(request.path)
         if request.method == "GET" and file_match:
             return self._file(file_match["name"])
+        models_match = MODELS_ROUTE.match(request.path)
+        if request.method == "GET" and models_match:
+            return self._models(models_match["model"], request)
         route = match_route(request.path) if request.method == "POST" else None
         if route is None:
             return not_found(request.method, request.path).reply()
@@ -157,9 +180,18 @@ class FakeImageAPI:
         reply.headers.extend(self._limiter.headers())
         return reply
 
+    def _models(self, model_id: str | None, request: RecordedRequest) -> Reply:
+        try:
+            authenticate("openai", request, self.api_key)
+            if model_id is None:
+                return json_reply(200, model_list(self.today, self.serve_retired))
+            return json_reply(200, retrieve_model(model_id, self.today, self.serve_retired))
+        except APIError as error:
+            return error.reply()
+
     def _image_call(self, route: Route, exchange: Exchange) -> Reply:
         check_api_version(route, exchange.request)
-        authenticate(route, exchange.request, self.api_key)
+        authenticate(route.flavor, exchange.request, self.api_key)
         fault = self._take_fault(prompt_of(exchange.request))
         exchange.request.fault = fault.name if fault else None
         self._pause(self.latency, exchange)
@@ -167,8 +199,8 @@ class FakeImageAPI:
             self._go_silent(fault, exchange)
         if fault and not fault.shapes_success:
             return early_reply(fault, FaultContext(exchange.request_id, exchange.root_url, self.ipm))
-        call = parse_call(route, exchange.request)
-        self._limiter.admit(call.n, call_usage(call).total_tokens)
+        call = parse_call(route, exchange.request, today=self.today, serve_retired=self.serve_retired)
+        self._limiter.admit(call.n, call_usage(call).total)
         return self._stream(call, fault, exchange) if call.stream else self._respond(call, fault, exchange)
 
     def _take_fault(self, prompt: str) -> Fault | None:

@@ -49,7 +49,9 @@ PROMPT_TOKEN = re.compile(r"\[fake:([a-z_]+)\]")
 # The fact sheet's tier-1 images-per-minute limit, quoted by an injected rate_limit when none is set.
 DEFAULT_IPM = 5
 # Another format than the one asked for, for wrong_magic.
-WRONG_FORMAT = {"png": "jpeg", "jpeg": "png", "webp": "png"}
+WRONG_FORMAT = {"png": "jpeg", "jpeg": "png", "webp": "png", "gif": "png", "svg": "png"}
+# Pillow reads no SVG, so a spoiled SVG answer is this instead.
+NOT_AN_SVG = (16, 16)
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,8 @@ def shape_item(fault: Fault | None, item: dict[str, Any], image: bytes, output_f
         item["b64_json"] = text[: len(text) // 8 * 4]  # half, on a 4-character boundary: decodes, but cut short
         return base64.b64decode(item["b64_json"])
     if fault.name == "wrong_magic":
-        image = encode(Image.open(io.BytesIO(image)), WRONG_FORMAT[output_format])
+        source = Image.new("RGB", NOT_AN_SVG) if output_format == "svg" else Image.open(io.BytesIO(image))
+        image = encode(source, WRONG_FORMAT[output_format])
         item["b64_json"] = base64.b64encode(image).decode("ascii")
     elif fault.name == "url_output":
         item["url"] = publish(image, output_format)

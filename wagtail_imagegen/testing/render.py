@@ -1,4 +1,4 @@
-"""What a successful call answers: real images from drawing.py, usage from pricing.py, and the body shapes."""
+"""What a successful call answers: real images, usage from the fake's own token rules, and the body shapes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,23 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..drawing import derive_image, draw_image, partial_preview
-from ..pricing import estimate_usage
-from ..providers.base import Usage
-from .validation import ImageCall
+from .call import ImageCall
+from .formats import animate, vector
+from .tokens import PARTIAL_IMAGE_TOKENS, TokenCount, input_image_tokens, text_tokens
+
+# GIF frames start as PNG stills; SVG is written, not drawn.
+STILL_FORMAT = {"gif": "png"}
 
 
 def render_image(call: ImageCall, index: int) -> bytes:
     """Output image `index` of the call: drawn from the prompt, or derived from the inputs for an edit."""
+    if call.output_format == "svg":
+        return vector(call.prompt, call.pixel_size, seed=index)
+    still = _render_still(call, index, STILL_FORMAT.get(call.output_format, call.output_format))
+    return animate(still, call.frames, call.frame_ms) if call.output_format == "gif" else still
+
+
+def _render_still(call: ImageCall, index: int, output_format: str) -> bytes:
     options: dict[str, Any] = {
         "transparent": call.transparent,
         "compression": call.output_compression,
@@ -24,8 +34,8 @@ def render_image(call: ImageCall, index: int) -> bytes:
     if call.kind == "edit":
         sources = [image.data for image in call.images]
         mask = call.mask.data if call.mask else None
-        return derive_image(sources, call.prompt, call.pixel_size, call.output_format, mask=mask, **options)
-    return draw_image(call.prompt, call.pixel_size, call.output_format, **options)
+        return derive_image(sources, call.prompt, call.pixel_size, output_format, mask=mask, **options)
+    return draw_image(call.prompt, call.pixel_size, output_format, **options)
 
 
 def b64(data: bytes) -> str:
@@ -37,30 +47,26 @@ def b64(data: bytes) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def call_usage(call: ImageCall, *, n: int | None = None, partial_images: int = 0) -> Usage:
-    """Token usage from the app's own pricing table, so a test can compare it to the estimate exactly."""
-    return estimate_usage(
-        prompt=call.prompt,
-        size=call.resolved_size,
-        quality=call.resolved_quality,
-        n=call.n if n is None else n,
-        input_sizes=tuple(image.size for image in call.images),
-        input_fidelity=call.input_fidelity,
-        partial_images=partial_images,
+def call_usage(call: ImageCall, *, n: int | None = None, partial_images: int = 0) -> TokenCount:
+    """What the call used, by the fake's own rules (tokens.py): `n` images, each with its partial images."""
+    per_image = call.family.output_tokens(call.resolved_quality, *call.pixel_size)
+    return TokenCount(
+        input_text=text_tokens(call.prompt),
+        input_image=sum(input_image_tokens(*image.size, call.high_fidelity) for image in call.images),
+        output_image=(call.n if n is None else n) * (per_image + partial_images * PARTIAL_IMAGE_TOKENS),
     )
 
 
-def usage_body(usage: Usage, *, inputs: bool = True) -> dict[str, Any]:
+def usage_body(usage: TokenCount, *, inputs: bool = True) -> dict[str, Any]:
     """The API's `usage` object (ImageGenUsage); `inputs=False` reports no input tokens at all."""
-    text = usage.input_text_tokens if inputs else 0
-    image = usage.input_image_tokens if inputs else 0
-    output = usage.output_image_tokens + usage.output_text_tokens
+    text = usage.input_text if inputs else 0
+    image = usage.input_image if inputs else 0
     return {
-        "total_tokens": text + image + output,
+        "total_tokens": text + image + usage.output_image,
         "input_tokens": text + image,
-        "output_tokens": output,
+        "output_tokens": usage.output_image,
         "input_tokens_details": {"text_tokens": text, "image_tokens": image},
-        "output_tokens_details": {"image_tokens": usage.output_image_tokens, "text_tokens": usage.output_text_tokens},
+        "output_tokens_details": {"image_tokens": usage.output_image, "text_tokens": 0},
     }
 
 

@@ -1,4 +1,5 @@
-"""Which image endpoint a path names (OpenAI, Azure v1, Azure deployments) and whether the caller's key fits."""
+"""Which endpoint a path names (images on OpenAI, Azure v1, Azure deployments; OpenAI's models) and whether the
+caller's key fits."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ ROUTES: tuple[tuple[Flavor, re.Pattern[str]], ...] = (
     ("azure_deployment",
      re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/images/(?P<kind>generations|edits)/?$")),
 )
-FILE_ROUTE = re.compile(r"^/files/(?P<name>[0-9a-f]{32}\.(?:png|jpeg|webp))$")
+FILE_ROUTE = re.compile(r"^/files/(?P<name>[0-9a-f]{32}\.(?:png|jpeg|webp|gif|svg))$")
+# GET /v1/models and GET /v1/models/{model}; model ids hold no slash.
+MODELS_ROUTE = re.compile(r"^/v1/models(?:/(?P<model>[^/]+))?/?$")
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,11 @@ def check_api_version(route: Route, request: RecordedRequest) -> None:
         raise missing_parameter("api-version")
 
 
-def authenticate(route: Route, request: RecordedRequest, api_key: str | None) -> None:
+def authenticate(flavor: Flavor, request: RecordedRequest, api_key: str | None) -> None:
     """Raise a 401 unless the request carries the key (any key, when `api_key` is None)."""
-    given = _presented_key(route, request)
+    given = _presented_key(flavor, request)
     if not given:
-        raise _no_key(route)
+        raise _no_key(flavor)
     if api_key is not None and not hmac.compare_digest(given.encode(), api_key.encode()):
         raise APIError(
             401,
@@ -62,19 +65,19 @@ def authenticate(route: Route, request: RecordedRequest, api_key: str | None) ->
         )
 
 
-def _presented_key(route: Route, request: RecordedRequest) -> str:
+def _presented_key(flavor: Flavor, request: RecordedRequest) -> str:
     # Azure deployments take only `api-key`; its v1 API also takes the key as a bearer token (the
     # OpenAI client's way), which is how Microsoft documents using OpenAI() against it.
-    if route.azure and request.headers.get("api-key"):
+    if flavor != "openai" and request.headers.get("api-key"):
         return request.headers["api-key"]
-    if route.flavor == "azure_deployment":
+    if flavor == "azure_deployment":
         return ""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _no_key(route: Route) -> APIError:
-    where = "an api-key header" if route.flavor == "azure_deployment" else (
+def _no_key(flavor: Flavor) -> APIError:
+    where = "an api-key header" if flavor == "azure_deployment" else (
         "an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)"
     )
     return APIError(401, f"You didn't provide an API key. You need to provide your API key in {where}.")

@@ -63,12 +63,10 @@ def final_prompt() -> str:
 @require_POST
 @generate_permission_required
 def final_quality(request: Any, pk: int) -> JsonResponse:
-    """Re-run a draft once at high quality, with high input fidelity where the model has it."""
+    """Re-render a draft once with the provider's final model at high quality."""
     output = own_output(request, pk)
-    _alias, _model, caps, _partials = jobs.provider_settings(output.job.provider)
-    options = {"quality": "high", "n": 1, **({"input_fidelity": "high"} if caps.input_fidelity else {})}
     try:
-        job = jobs.refine(output, final_prompt(), user=request.user, **options)
+        job = jobs.final_quality(output, final_prompt(), user=request.user)
     except ValidationError as error:
         return service_error(error)
     return JsonResponse(new_job_payload(job), status=201)

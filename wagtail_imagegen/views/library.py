@@ -107,10 +107,9 @@ class RecipeForm(ImageGenForm):
     def recipe(self) -> bulk.Recipe:
         """The recipe of what the form says now, valid or not (for the estimate too)."""
         data = self.current_values()
-        options = {key: data.get(key) or None for key in ("size", "quality", "background", "output_format",
-                                                          "input_fidelity")}
         return bulk.Recipe(prompt=data.get("prompt") or "", label=data.get("label") or "",
-                           invariants=data.get("invariants") or "", provider=self.provider_alias, options=options)
+                           invariants=data.get("invariants") or "", provider=self.provider_alias,
+                           spec=self.spec(data))
 
 
 class GenerateVariantsBulkAction(ImageBulkAction):

@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from . import candidates, config, estimate, generate, job_detail, job_list, job_status, modal, recent, source_images
+from . import (
+    candidates,
+    config,
+    estimate,
+    generate,
+    job_detail,
+    job_list,
+    job_status,
+    modal,
+    options,
+    recent,
+    source_images,
+)
 from . import submit as submit_views
 from .access import generate_permission_required
 
@@ -13,6 +25,7 @@ urlpatterns = [
     path("generate/", generate.generate, name="generate"),
     path("modal/", modal.modal, name="modal"),
     path("estimate/", estimate.estimate, name="estimate"),
+    path("options/", options.options, name="options"),
     path("images/", source_images.source_images, name="source_images"),
     path("jobs/", generate_permission_required(job_list.JobIndexView.as_view()), name="job_list"),
     path("jobs/results/", generate_permission_required(job_list.JobIndexView.as_view(results_only=True)),

@@ -19,27 +19,51 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 
-from wagtail_imagegen import bulk, jobs, tasks
+from wagtail_imagegen import bulk, catalog, jobs, lifecycle, remake, tasks
 from wagtail_imagegen import health as queue_health
+from wagtail_imagegen.catalog import JobSpec, option_fields
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, JobSourceImage
 from wagtail_imagegen.serializers import job_as_dict
 
-OPTION_NAMES = {"n": "n", "size": "size", "quality": "quality", "background": "background",
-                "format": "output_format", "compression": "output_compression", "fidelity": "input_fidelity"}
+# Options a script does not set per job (previews are for people watching the window).
+NOT_ON_THE_COMMAND_LINE = frozenset({"partial_images"})
 
 
-def add_recipe_options(parser: ArgumentParser) -> None:
-    parser.add_argument("--size", help="auto, 1024x1024, 1536x1024, 1024x1536 (gpt-image-2: any WxH).")
-    parser.add_argument("--quality", choices=["low", "medium", "high", "auto"])
-    parser.add_argument("--background", choices=["auto", "opaque", "transparent"])
-    parser.add_argument("--format", choices=["png", "jpeg", "webp"])
-    parser.add_argument("--compression", type=int, help="0-100, for jpeg and webp.")
+def catalog_values(name: str) -> list[str] | None:
+    """Every value any catalog model takes for an option (each job is then checked against its own model)."""
+    models = catalog.catalog().values()
+    values: dict[str, list[str]] = {
+        "quality": [quality for model in models for quality in model.qualities],
+        "background": [background for model in models for background in model.backgrounds],
+        "output_format": [name for model in models for name in model.formats],
+        "input_fidelity": ["high", "low"],
+        "moderation": ["auto", "low"],
+        "complexity": [value for model in models for value in model.controls.get("complexity", ())],
+    }
+    return list(dict.fromkeys(values[name])) if name in values else None
+
+
+def add_spec_options(parser: ArgumentParser, *, exclude: frozenset[str] = frozenset()) -> None:
+    """A flag for every JobSpec option (its name and help declared there), choices from the catalog."""
+    for spec_field in option_fields():
+        if spec_field.name in NOT_ON_THE_COMMAND_LINE | exclude:
+            continue
+        kwargs: dict[str, Any] = {"dest": spec_field.name, "help": str(spec_field.metadata["help"]) or None}
+        if "int" in str(spec_field.type):
+            kwargs["type"] = int
+        choices = catalog_values(spec_field.name)
+        if choices:
+            kwargs["choices"] = choices
+        parser.add_argument(f"--{spec_field.metadata['cli']}", **kwargs)
+
+
+def add_recipe_options(parser: ArgumentParser, *, exclude: frozenset[str] = frozenset()) -> None:
+    add_spec_options(parser, exclude=exclude)
     parser.add_argument("--user", help="Act as this user (permissions and ownership).")
     parser.add_argument("--provider", help="A provider alias from WAGTAIL_IMAGEGEN['PROVIDERS'].")
 
 
 def add_image_options(parser: ArgumentParser) -> None:
-    parser.add_argument("--n", type=int, help="How many candidates (1-10).")
     add_recipe_options(parser)
     wait = parser.add_mutually_exclusive_group()
     wait.add_argument("--wait", action="store_true", help="Wait for a worker to finish the job.")
@@ -51,7 +75,6 @@ def add_image_options(parser: ArgumentParser) -> None:
 def add_instruction_options(parser: ArgumentParser) -> None:
     parser.add_argument("--prompt", required=True, help="The instruction.")
     parser.add_argument("--invariants", help="What must stay unchanged; repeated in every refinement.")
-    parser.add_argument("--fidelity", choices=["high", "low"], help="Input fidelity (faces, logos).")
 
 
 def add_edit_options(parser: ArgumentParser) -> None:
@@ -69,7 +92,20 @@ def add_bulk_parser(commands: Any) -> None:
     bulk_parser.add_argument("--dry-run", action="store_true", help="Show the images and the estimate only.")
     bulk_parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
     add_instruction_options(bulk_parser)
-    add_recipe_options(bulk_parser)
+    add_recipe_options(bulk_parser, exclude=frozenset({"n"}))  # one candidate an image
+
+
+def add_remake_parser(commands: Any) -> None:
+    parser = commands.add_parser("remake", help="Re-make kept images on another model, as a batch to review.")
+    selection = parser.add_mutually_exclusive_group(required=True)
+    selection.add_argument("image_ids", nargs="*", type=int, default=[], metavar="IMAGE_ID")
+    selection.add_argument("--label", help="The current variants with this label.")
+    selection.add_argument("--made-with", metavar="MODEL", help="Every kept image made with this model.")
+    parser.add_argument("--model", required=True, help="The model to re-make them with.")
+    parser.add_argument("--provider", help="A provider alias from WAGTAIL_IMAGEGEN['PROVIDERS'].")
+    parser.add_argument("--user", help="Act as this user (permissions and ownership).")
+    parser.add_argument("--dry-run", action="store_true", help="Show the outputs and the estimate only.")
+    parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
 
 class Command(BaseCommand):
@@ -90,6 +126,11 @@ class Command(BaseCommand):
         refine.add_argument("output_id", type=int, metavar="OUTPUT_ID")
         add_edit_options(refine)
         add_bulk_parser(commands)
+        add_remake_parser(commands)
+        models = commands.add_parser("models", help="List a provider's models: limits, prices and dates.")
+        models.add_argument("--provider", help="A provider alias (default: the default provider).")
+        models.add_argument("--offline", action="store_true", help="Do not ask the API for its model list.")
+        models.add_argument("--json", action="store_true")
         status = commands.add_parser("status", help="Show a job.")
         status.add_argument("job_id")
         status.add_argument("--json", action="store_true")
@@ -116,22 +157,21 @@ class Command(BaseCommand):
     # --- submitting --------------------------------------------------------------------------------
 
     def handle_generate(self, options: dict[str, Any]) -> None:
-        job = jobs.submit_generation(options["prompt"], user=get_user(options["user"]),
-                                     provider=options["provider"], collection=options["collection"],
-                                     **image_options(options))
+        job = jobs.submit_generation(options["prompt"], job_spec(options), user=get_user(options["user"]),
+                                     provider=options["provider"], collection=options["collection"])
         self.follow(job, options)
 
     def handle_edit(self, options: dict[str, Any]) -> None:
         images = load_images(options["image_ids"])
         mask = options["mask"].read_bytes() if options["mask"] else None
-        job = jobs.submit_edit(images, options["prompt"], mask=mask, user=get_user(options["user"]),
-                               provider=options["provider"], label=options["label"],
-                               invariants=options["invariants"] or "", **image_options(options))
+        job = jobs.submit_edit(images, options["prompt"], job_spec(options), mask=mask,
+                               user=get_user(options["user"]), provider=options["provider"], label=options["label"],
+                               invariants=options["invariants"] or "")
         self.follow(job, options)
 
     def handle_refine(self, options: dict[str, Any]) -> None:
         job = jobs.refine(get_output(options["output_id"]), options["prompt"], user=get_user(options["user"]),
-                          invariants=options["invariants"], **image_options(options))
+                          invariants=options["invariants"], **given_options(options))
         self.follow(job, options)
 
     def handle_bulk(self, options: dict[str, Any]) -> None:
@@ -140,7 +180,7 @@ class Command(BaseCommand):
         if not images:
             raise CommandError("No image matches the selection.")
         recipe = bulk.Recipe(prompt=options["prompt"], label=options["label"], invariants=options["invariants"] or "",
-                             provider=options["provider"], options=image_options(options))
+                             provider=options["provider"], spec=job_spec(options))
         user = get_user(options["user"])
         plan = bulk.plan_batch(images, recipe, user=user)
         batch = None if options["dry_run"] else bulk.submit_batch(images, recipe, user=user)
@@ -152,6 +192,41 @@ class Command(BaseCommand):
         self.stdout.write(f"{verb} {data['images']} job(s), estimated ${data['estimated_cost_usd']}.")
         for skipped in data["skipped"]:
             self.stdout.write(f"  skipped image {skipped['image_id']}: {skipped['reason']}")
+
+    def handle_remake(self, options: dict[str, Any]) -> None:
+        outputs = list(remake.kept_outputs(image_ids=options["image_ids"], label=options["label"],
+                                           made_with=options["made_with"]))
+        if not outputs:
+            raise CommandError("No kept image matches the selection.")
+        user = get_user(options["user"])
+        plan = remake.plan_remake(outputs, model=options["model"], provider=options["provider"], user=user)
+        batch = None if options["dry_run"] else remake.submit_remake(plan, user=user)
+        data = {
+            "batch": str(batch.pk) if batch else None, "dry_run": batch is None, "model": plan.target.model_name,
+            "jobs": [{"remake_of": output.pk, "image_id": output.image_id, "params": job.params}
+                     for job, output in plan.jobs],
+            "estimated_cost_usd": str(plan.estimated_cost),
+            "skipped": [{"output": output.pk, "reason": str(reason)} for output, reason in plan.skipped],
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        verb = "Would queue" if batch is None else f"Batch {batch.pk}: queued"
+        self.stdout.write(f"{verb} {len(plan.jobs)} re-make(s) with {plan.target.model_name}, "
+                          f"estimated ${plan.estimated_cost}. Nothing changes until they are approved.")
+        for item in data["skipped"]:
+            self.stdout.write(f"  skipped output {item['output']}: {item['reason']}")
+
+    def handle_models(self, options: dict[str, Any]) -> None:
+        rows = lifecycle.model_rows(options["provider"], ask_api=not options["offline"])
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            dates = f"shutdown {row['shutdown']}" if row["shutdown"] else "no shutdown date"
+            flags = " ".join(flag for flag in (row["state"], "guessed" if row["guessed"] else "") if flag)
+            self.stdout.write(f"{row['name']:<28} {flags:<18} {dates}; sizes {row['sizes']}; "
+                              f"qualities {', '.join(row['qualities'])}; ${row['prices']['image_output']}/M out")
 
     def follow(self, job: GenerationJob, options: dict[str, Any]) -> None:
         """Run or wait for the job as asked, then report it; a failed job exits non-zero."""
@@ -216,8 +291,14 @@ class Command(BaseCommand):
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def image_options(options: dict[str, Any]) -> dict[str, Any]:
-    return {name: options[key] for key, name in OPTION_NAMES.items() if options.get(key) is not None}
+def given_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The JobSpec options set on the command line."""
+    return {name: options[name] for name in JobSpec.names() if options.get(name) is not None}
+
+
+def job_spec(options: dict[str, Any]) -> JobSpec:
+    """The JobSpec of the command line (what it does not set keeps its default)."""
+    return JobSpec.from_values(given_options(options))
 
 
 def bulk_summary(plan: bulk.Plan, batch: GenerationBatch | None) -> dict[str, Any]:

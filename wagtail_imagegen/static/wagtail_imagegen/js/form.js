@@ -6,11 +6,11 @@ import { Controller, clearErrors, debounce, request, showErrors } from './core.j
  */
 export class FormController extends Controller {
   static targets = ['errors', 'sources', 'sourceTemplate', 'addSource', 'mask', 'counter', 'estimate', 'submit',
-    'submitLabel'];
+    'submitLabel', 'options', 'size'];
 
   static values = {
-    submitUrl: String, estimateUrl: String, maxImages: Number, generateLabel: String, editLabel: String,
-    busyLabel: String, failedText: String,
+    submitUrl: String, estimateUrl: String, optionsUrl: String, maxImages: Number, generateLabel: String,
+    editLabel: String, busyLabel: String, failedText: String,
   };
 
   connect() {
@@ -22,9 +22,36 @@ export class FormController extends Controller {
   }
 
   changed(event) {
-    if (!event.target.name) return; // the picker's search box and the mask tools are not options
-    if (event.target.name === 'prompt') this.updateCounter();
+    const { name } = event.target;
+    if (!name) return; // the picker's search box and the mask tools are not options
+    if (name === 'prompt') this.updateCounter();
+    if (event.type === 'change' && (name === 'model' || name === 'provider')) {
+      this.reloadOptions();
+      return;
+    }
+    if (name === 'aspect') this.showCustomSize();
     this.estimateSoon();
+  }
+
+  /** Another model or service: its own options, keeping what the editor chose where the model offers it. */
+  async reloadOptions() {
+    const query = new URLSearchParams(this.payload());
+    ['prompt', 'invariants', 'images'].forEach((name) => query.delete(name));
+    this.optionsTarget.setAttribute('aria-busy', 'true');
+    try {
+      const { ok, data } = await request(`${this.optionsUrlValue}?${query}`, { text: true });
+      if (ok && data !== null) this.optionsTarget.innerHTML = data;
+    } finally {
+      this.optionsTarget.removeAttribute('aria-busy');
+    }
+    this.sourcesChanged(); // edit-only fields, the image limit, and a new estimate
+  }
+
+  /** The exact width × height field shows only for "Exact width × height". */
+  showCustomSize() {
+    const aspect = this.element.elements.namedItem('aspect');
+    const custom = this.optionsTarget.querySelector('[data-imagegen-custom-size]');
+    if (aspect && custom) custom.hidden = aspect.value !== 'custom';
   }
 
   /** A preset button: fill the prompt, what to keep and its options; the editor reads and sends it. */
@@ -57,7 +84,19 @@ export class FormController extends Controller {
 
   async estimate() {
     const { ok, data } = await request(this.estimateUrlValue, { method: 'POST', body: this.payload() });
-    if (ok && data) this.estimateTarget.textContent = data.label;
+    if (!ok || !data) return;
+    this.estimateTarget.textContent = data.label;
+    if (this.hasSizeTarget) this.sizeTarget.textContent = data.size;
+    const quality = this.element.elements.namedItem('quality');
+    if (quality && data.qualities) {
+      Array.from(quality.options).forEach((option) => {
+        if (data.qualities[option.value]) option.textContent = data.qualities[option.value];
+      });
+    }
+    // What the model would refuse, beside its field as the editor types (the server has the last word).
+    showErrors(this.optionsTarget, Object.fromEntries(
+      Object.entries(data.problems || {}).map(([name, message]) => [name, [message]]),
+    ), null);
   }
 
   payload() {

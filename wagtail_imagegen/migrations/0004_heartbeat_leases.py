@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_imagegen', '0002_rate_limit_state'),
+        ('wagtail_imagegen', '0003_remake_of'),
     ]
 
     operations = [
