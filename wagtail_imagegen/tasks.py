@@ -37,7 +37,7 @@ from .catalog import ModelSpec
 from .inputs import build_request
 from .leases import Heartbeat, LeaseLost, claim, lease_seconds
 from .models import GenerationJob, ReconcilerRun
-from .providers.base import PartialImage, ProviderError, RateLimited, Usage, redact
+from .providers.base import PartialImage, ProviderError, RateLimited, redact
 
 logger = logging.getLogger(__name__)
 
