@@ -240,7 +240,8 @@ def final_quality(output: GenerationOutput, prompt: str, *, user: Any = None) ->
     """Re-render a draft once with the provider's FINAL_MODEL at high quality."""
     target = resolve_target(output.job.provider)
     final = resolve_target(output.job.provider, target.config.final_model or target.model_name)
-    spec = output.job.spec.updated(model=final.model_name, quality="high", n=1)
+    quality = "high" if "high" in final.model.qualities else final.model.qualities[-1]  # Gemini has only auto
+    spec = output.job.spec.updated(model=final.model_name, quality=quality, n=1)
     spec = replace(spec, input_fidelity="high" if final.model.input_fidelity == "parameter" else None,
                    complexity=spec.complexity if "complexity" in final.model.controls else None)
     return refine(output, prompt, spec, user=user)

@@ -341,6 +341,9 @@ class ImageProvider:
     api: ClassVar[str] = "openai"
     default_model: ClassVar[str] = "gpt-image-2.6-flare"
     default_final_model: ClassVar[str] = "gpt-image-2.6-sunburst"
+    # Where the API is unless BASE_URL says otherwise, and the environment variables that may hold the key.
+    default_base_url: ClassVar[str | None] = None
+    api_key_environment: ClassVar[tuple[str, ...]] = ("IMAGEGEN_API_KEY", "OPENAI_API_KEY")
     is_demo: ClassVar[bool] = False
     requires_api_key: ClassVar[bool] = True
     requires_base_url: ClassVar[bool] = False
