@@ -30,10 +30,12 @@ from .base import (
     ImageProvider,
     ImageRequest,
     ImageResult,
+    InputImage,
     ModelNotFound,
     PartialCallback,
     ProviderConfig,
     ProviderError,
+    Turn,
     Usage,
     redact,
 )
@@ -164,15 +166,40 @@ class GeminiImageProvider(ImageProvider):
 
 
 def request_body(request: ImageRequest, model: ModelSpec, options: dict[str, Any]) -> Body:
-    """contents (the prompt, then the images in order), responseModalities and imageConfig."""
-    parts: list[Body] = [{"text": request.prompt}]
-    parts += [{"inlineData": {"mimeType": image.mime_type, "data": base64.b64encode(image.data).decode("ascii")}}
-              for image in request.images]
+    """contents (the earlier turns, then the prompt and the images in order), responseModalities and imageConfig.
+
+    A refinement continues the conversation: the candidate is in the model's last turn, so only the new
+    instruction is sent with it.
+    """
+    images = () if request.history else request.images
+    contents = [turn_content(turn) for turn in request.history]
+    contents.append({"role": "user", "parts": [{"text": request.prompt}, *map(inline, images)]})
     config: Body = {"responseModalities": list(options.get("RESPONSE_MODALITIES") or ["IMAGE"])}
     image_config = image_config_of(request.spec.size, model)
     if image_config:
         config["imageConfig"] = image_config
-    return {"contents": [{"role": "user", "parts": parts}], "generationConfig": config}
+    return {"contents": contents, "generationConfig": config}
+
+
+def inline(image: InputImage) -> Body:
+    return {"inlineData": {"mimeType": image.mime_type, "data": base64.b64encode(image.data).decode("ascii")}}
+
+
+def turn_content(turn: Turn) -> Body:
+    """An earlier turn as sent before: a user's text and images, or the model's parts with their signatures."""
+    if turn.role == "user":
+        return {"role": "user", "parts": [{"text": turn.text}, *map(inline, turn.images)]}
+    images = iter(turn.images)
+    parts = []
+    for recorded in turn.parts:
+        part = {key: recorded[key] for key in ("text", "thoughtSignature") if key in recorded}
+        if recorded.get("image"):
+            image = next(images, None)
+            if image is None:
+                continue
+            part.update(inline(image))
+        parts.append(part)
+    return {"role": "model", "parts": parts}
 
 
 def image_config_of(size: str, model: ModelSpec) -> Body:
@@ -249,10 +276,14 @@ def pixel_size(data: bytes, api_key: str | None) -> tuple[int, int]:
 
 
 def model_turn(parts: list[Body]) -> list[Body]:
-    """The model's parts to send back in a later turn, without the image bytes (the job keeps those)."""
+    """The model's answer as a later turn sends it back: its text and its image, each with the thought
+    signature Gemini 3 requires, without the image bytes (the output keeps those) and without the
+    interim thoughts (their drafts are not kept)."""
     kept = []
     for part in parts:
-        entry = {key: part[key] for key in ("text", "thought", "thoughtSignature") if key in part}
+        if part.get("thought"):
+            continue
+        entry: Body = {key: part[key] for key in ("text", "thoughtSignature") if key in part}
         if part.get("inlineData") or part.get("inline_data"):
             entry["image"] = True
         kept.append(entry)
