@@ -224,6 +224,12 @@ def shown_jobs(user: Any, jobs: QuerySet | None = None) -> QuerySet:
     return jobs.filter(pk__in=visible.values("pk")).exclude(restricted_filter(GenerationJob, user))
 
 
+def own_jobs(user: Any) -> QuerySet:
+    """The user's own jobs they may see in full (the studio's recent jobs)."""
+    own = GenerationJob.objects.filter(requested_by=user) if is_active(user) else GenerationJob.objects.none()
+    return shown_jobs(user, own)
+
+
 def visible_batches(user: Any) -> QuerySet:
     return with_restriction(batch_policy.instances_user_has_permission_for(user, "view"), user)
 
