@@ -40,7 +40,8 @@ ACT_REDIRECT = statuses(302, 403, 302, 404, 404, 403, 302)
 ACT_JSON = statuses(302, 403, 200, 404, 404, 403, 200)
 ACT_NEW_JOB = statuses(302, 403, 201, 404, 404, 403, 201)
 INVALID_FORM = statuses(302, 403, 400, 400, 400, 403, 400)
-USAGE = statuses(302, 403, 403, 403, 403, 200, 200)
+# A Wagtail report: refused users are redirected to the dashboard, as by Wagtail's own reports.
+USAGE = statuses(302, 302, 302, 302, 302, 200, 200)
 # The mug's edit page's Variants section: for those who may edit the mug.
 VARIANTS = statuses(302, 403, 200, 200, 403, 200, 200)
 
@@ -185,7 +186,8 @@ def test_a_post_on_someone_elses_job_changes_nothing(world, role):
 
 
 def page(role: str, world: dict, name: str, **params) -> str:
-    return client_for(role, world).get(address(name, world), params).content.decode()
+    response = client_for(role, world).get(address(name, world), params)
+    return b"".join(response.streaming_content if response.streaming else [response.content]).decode()
 
 
 def mug_renditions(world: dict) -> list[str]:
@@ -194,8 +196,10 @@ def mug_renditions(world: dict) -> list[str]:
 
 @pytest.mark.parametrize("role", ["colleague", "limited"])
 def test_editors_see_no_foreign_prompt_and_no_products_rendition(world, role):
+    # The colleague may choose Products images, so the source picker rightly shows the mug to them.
+    pickers = ("wagtail_imagegen:source_images",) if role == "limited" else ()
     for name in ("wagtail_imagegen:job_list", "wagtail_imagegen:job_list_results", "wagtail_imagegen:recent",
-                 "wagtail_imagegen_library:batches", "wagtail_imagegen:source_images"):
+                 "wagtail_imagegen_library:batches", *pickers):
         content = page(role, world, name)
         assert PROMPT not in content, name
         assert not any(url in content for url in mug_renditions(world)), name
@@ -258,7 +262,8 @@ def test_usage_rows_per_user_need_view_all_jobs(world, django_user_model):
     assert totals.status_code == 200
     rows = [row["user"] for row in totals.context["object_list"]]
     assert rows and all(str(user) == "Everyone" for user in rows)
-    export = client.get(reverse("wagtail_imagegen_library:usage"), {"export": "csv"}).content.decode()
+    response = client.get(reverse("wagtail_imagegen_library:usage"), {"export": "csv"})
+    export = b"".join(response.streaming_content).decode()
     assert "owner" not in export and "User" not in export.splitlines()[0]
     per_user = page("reviewer", world, "wagtail_imagegen_library:usage", export="csv")
     assert "owner" in per_user and "colleague" in per_user
