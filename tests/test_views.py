@@ -389,10 +389,15 @@ def test_final_quality_refines_once_at_high_quality_on_the_final_model(admin, fi
 
 
 def test_editors_cannot_act_on_other_editors_candidates(editor_client, finished):
+    """Someone else's job is, to an editor who may not see it, a job that does not exist (404, nothing changes);
+    tests/test_access_matrix.py has the reviewer who may see it but not act (403)."""
     output = finished.outputs.first()
     for name in ("output_use", "output_discard", "output_refine", "output_final"):
-        assert editor_client.post(url(name, output.pk), {"prompt": "x"}).status_code == 403
-    assert editor_client.post(url("job_cancel", finished.pk)).status_code == 403
+        assert editor_client.post(url(name, output.pk), {"prompt": "x"}).status_code == 404
+    assert editor_client.post(url("job_cancel", finished.pk)).status_code == 404
+    output.refresh_from_db()
+    assert output.state == GenerationOutput.State.CANDIDATE
+    assert GenerationJob.objects.count() == 1
 
 
 def test_cancel_from_the_tray_and_from_the_job_page(admin, superuser):

@@ -22,7 +22,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 from wagtail.models import Collection
 
-from . import catalog, conf, governance, pricing, reports, tasks
+from . import catalog, conf, governance, permissions, pricing, reports, tasks
 from .catalog import JobSpec, ModelSpec
 from .compat import get_image_permission_policy
 from .models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant, JobSourceImage
@@ -72,7 +72,7 @@ def compose_prompt(prompt: str, invariants: str = "") -> str:
 
 
 def check_permission(user: Any) -> None:
-    if user is not None and not user.has_perm(PERMISSION):
+    if user is not None and not permissions.can_generate(user):
         raise PermissionDenied(_("You do not have permission to generate images."))
 
 

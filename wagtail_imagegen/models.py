@@ -167,7 +167,8 @@ class GenerationJob(models.Model):
         verbose_name = _("generation job")
         verbose_name_plural = _("generation jobs")
         ordering = ["-created_at"]
-        permissions = [("generate_image", _("Can generate and edit images with AI"))]
+        permissions = [("generate_image", _("Can generate and edit images with AI")),
+                       ("view_all_jobs", _("Can see everyone's AI image jobs"))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.prompt[:60]}"

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from wagtail.admin.site_summary import SummaryItem
 
 from .. import health as queue_health
+from .. import permissions
 
 
 @never_cache
@@ -28,7 +29,7 @@ class HealthSummaryItem(SummaryItem):
     template_name = "wagtail_imagegen/health/summary.html"
 
     def is_shown(self) -> bool:
-        return self.request.user.is_superuser
+        return permissions.can_see_queue_health(self.request.user)
 
     def get_context_data(self, parent_context: Any) -> dict[str, Any]:
         return {"health": queue_health.check()}

@@ -20,4 +20,4 @@ def submit(request: Any) -> JsonResponse:
     job = form.submit(request.user) if form.is_valid() else None
     if job is None:
         return JsonResponse({"errors": form_errors(form)}, status=400)
-    return JsonResponse(new_job_payload(job), status=201)
+    return JsonResponse(new_job_payload(job, request.user), status=201)
