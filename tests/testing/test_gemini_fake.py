@@ -438,3 +438,13 @@ def test_hang_and_drop_connection(gemini_api, gemini_served):
         with pytest.raises(httpx.RemoteProtocolError):
             client.post(path(), json=body())
     assert [r.fault for r in gemini_api.requests[-2:]] == ["hang", "drop_connection"]
+
+
+def test_a_prompt_token_faults_its_own_turn_only(http):
+    first = http.post(path(), json=body("A fox [fake:gemini_safety]"))
+    assert first.json()["candidates"][0]["finishReason"] == "IMAGE_SAFETY"
+    ok = http.post(path(), json=body("A fox"))
+    follow_up = {"contents": [body("A fox [fake:gemini_safety]")["contents"][0],
+                              ok.json()["candidates"][0]["content"],
+                              {"role": "user", "parts": [{"text": "Bigger"}]}]}
+    assert image_of(http.post(path(), json=follow_up)).size == (1024, 1024)

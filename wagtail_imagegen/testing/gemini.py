@@ -69,13 +69,15 @@ def find_model(route: GeminiRoute, today: date, serve_retired: bool) -> GeminiMo
 
 
 def prompt_of(request: RecordedRequest) -> str:
-    """Every text in the request, read before validation (to spot `[fake:...]` tokens)."""
-    texts: list[str] = []
-    for content in (request.json or {}).get("contents") or []:
-        for part in (content.get("parts") if isinstance(content, dict) else None) or []:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                texts.append(part["text"])
-    return " ".join(texts)
+    """The latest user turn's text, read before validation (to spot `[fake:...]` tokens; a refine after a
+    faulted turn is not faulted again)."""
+    contents = (request.json or {}).get("contents")
+    for content in reversed(contents if isinstance(contents, list) else []):
+        if not isinstance(content, dict) or (content.get("role") or "user") != "user":
+            continue
+        parts = content.get("parts") if isinstance(content.get("parts"), list) else []
+        return " ".join(part["text"] for part in parts if isinstance(part, dict) and isinstance(part.get("text"), str))
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------------
