@@ -110,9 +110,16 @@ def key_problem(body: dict[str, Any]) -> bool:
 
 
 def out_of_credit(body: dict[str, Any]) -> bool:
-    """A spent prepaid balance or a billing-disabled project, which waiting does not cure."""
+    """A spent prepaid balance or a billing-disabled project, which waiting does not cure.
+
+    Not "check your plan and billing details": Google says that of every quota, per-minute ones included,
+    and a RetryInfo always means waiting helps.
+    """
+    if details_of(body, "RetryInfo"):
+        return False
     message = str(body.get("message") or "").lower()
-    return "billing" in message or "prepay" in message or "credits are depleted" in message
+    return any(phrase in message for phrase in ("prepayment credits", "credits are depleted", "billing is disabled",
+                                                "billing account"))
 
 
 def retry_delay(body: dict[str, Any]) -> float | None:
