@@ -169,3 +169,49 @@ def test_the_form_offers_the_model_s_ratios_and_tiers_and_hides_what_it_cannot_d
     form = ImageGenForm(data={"provider": "gemini", "prompt": "A kite", "aspect": "16:9", "resolution": "4K", "n": 1})
     assert form.is_valid(), form.errors
     assert form.spec().size == "5504x3072" and form.spec().quality == "auto"
+
+
+# -- one prompt, two image services ---------------------------------------------------------------------
+
+
+def submit_url(name: str = "submit") -> str:
+    from django.urls import reverse
+
+    return reverse(f"wagtail_imagegen:{name}")
+
+
+def test_one_prompt_to_two_services_queues_two_jobs_and_the_estimate_covers_both(client, admin_user, fake_api):
+    client.force_login(admin_user)
+    form = {"prompt": "A lighthouse at dusk", "provider": "default", "compare": "gemini", "aspect": "3:2",
+            "resolution": "1K", "quality": "low", "n": 2}
+    alone = client.post(submit_url("estimate"), {**form, "compare": ""}).json()
+    both = client.post(submit_url("estimate"), form).json()
+    assert float(both["cost"]) == pytest.approx(float(alone["cost"]) + float(both["compare_cost"]))
+    assert float(both["compare_cost"]) > 0
+    response = client.post(submit_url(), form)
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    first, second = GenerationJob.objects.get(pk=data["job"]), GenerationJob.objects.get(pk=data["compare"]["job"])
+    assert (first.provider, second.provider) == ("default", "gemini")
+    assert (first.model, second.model) == ("gpt-image-2.6-flare", DRAFT)
+    # The same prompt, each in what its model takes: Gemini has no quality tiers and makes 3:2 at its own sizes.
+    assert first.prompt == second.prompt and first.params["quality"] == "low" and second.params["quality"] == "auto"
+    assert second.params["n"] == 2
+    for job in (first, second):
+        assert run(job).status == Status.SUCCEEDED, job.error_message
+    assert data["compare"]["provider"] == "gemini" and data["compare"]["model"] == DRAFT
+
+
+def test_when_the_second_service_refuses_neither_job_is_queued(client, admin_user, make_image):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import mask_bytes
+
+    client.force_login(admin_user)
+    image = make_image("Product", 64, 64)
+    mask = SimpleUploadedFile("mask.png", mask_bytes(64, 64), content_type="image/png")
+    response = client.post(submit_url(), {"prompt": "Brighter", "provider": "default", "compare": "gemini",
+                                          "images": [image.pk], "mask": mask, "n": 1})
+    assert response.status_code == 400
+    assert "gemini: " in response.json()["errors"]["compare"][0] and "mask" in response.json()["errors"]["compare"][0]
+    assert not GenerationJob.objects.exists()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
@@ -125,6 +126,10 @@ class ImageGenForm(forms.Form):
         help_text=_("Optional, for example “winter”: the kept image becomes that variant of the original."),
     )
     provider = forms.ChoiceField(label=_("Image service"), required=False)
+    compare = forms.ChoiceField(
+        label=_("Also try with"), required=False,
+        help_text=_("Send the same prompt to a second image service, side by side, and keep the better picture."),
+    )
     previews = forms.BooleanField(
         label=_("Show previews while drawing"), required=False, initial=True,
         help_text=_("Costs a little more."),
@@ -137,16 +142,16 @@ class ImageGenForm(forms.Form):
         self.provider_alias = requested if requested in aliases else conf.default_alias()
         self.target = jobs.provider_target(self.provider_alias)
         offered = {model.name: model for model in self.target.offered}
-        # A retired default gives way to its successor (the admin notice says so), else to the first offered.
-        fallback = offered.get(self.target.model_name) or offered.get(self.target.model.successor or "")
-        fallback = fallback or next(iter(offered.values()), self.target.model)
-        self.model = offered.get(self.value_of("model") or "") or fallback
+        self.model = offered.get(self.value_of("model") or "") or usable_model(self.target)
         self.add_option_fields(list(offered.values()) or [self.model])
+        self.compare_job: GenerationJob | None = None
         if len(aliases) > 1:
             self.fields["provider"].choices = [(alias, provider_label(alias)) for alias in aliases]
             self.fields["provider"].initial = conf.default_alias()
+            self.fields["compare"].choices = [("", _("No second image service"))] + [
+                (alias, provider_label(alias)) for alias in aliases if alias != self.provider_alias]
         else:
-            del self.fields["provider"]
+            del self.fields["provider"], self.fields["compare"]
 
     def value_of(self, name: str) -> Any:
         """What the editor chose for `name`: the submitted value, else the initial one."""
@@ -162,17 +167,19 @@ class ImageGenForm(forms.Form):
             fields["model"] = forms.ChoiceField(label=spec_label("model"), initial=model.name, required=False,
                                                 choices=[(spec.name, model_label(spec)) for spec in offered])
         self.add_size_fields(model)
-        # A choice the model does not offer is no field at all (self.limits says why).
+        # A choice the model does not offer is no field at all (self.limits says why); one left out of a
+        # request (an API client's) is JobSpec's default.
         if len(model.qualities) > 1:
-            fields["quality"] = forms.ChoiceField(label=spec_label("quality"), initial="low",
+            fields["quality"] = forms.ChoiceField(label=spec_label("quality"), required=False, initial="low",
                                                   choices=choices(model.qualities, QUALITY_LABELS))
         if model.transparency != "no":
-            fields["background"] = forms.ChoiceField(label=spec_label("background"), initial="auto",
+            fields["background"] = forms.ChoiceField(label=spec_label("background"), required=False, initial="auto",
                                                      choices=choices(model.backgrounds, BACKGROUND_LABELS))
         if model.transparency == "preview":
             fields["background"].help_text = _("Transparent backgrounds are a preview feature of this model.")
         if len(model.formats) > 1:
-            fields["output_format"] = forms.ChoiceField(label=spec_label("output_format"), initial="png",
+            fields["output_format"] = forms.ChoiceField(label=spec_label("output_format"), required=False,
+                                                        initial="png",
                                                         choices=choices(model.formats, FORMAT_LABELS))
         fields["n"] = forms.IntegerField(label=spec_label("n"), min_value=1, max_value=model.max_n, initial=2)
         fields["n"].widget.attrs.update({"min": 1, "max": model.max_n})
@@ -273,16 +280,56 @@ class ImageGenForm(forms.Form):
         return {"provider": self.provider_alias, "invariants": data.get("invariants") or ""}
 
     def submit(self, user: Any) -> GenerationJob | None:
-        """Queue the job; None (with the errors on the form) when jobs.py refuses it."""
-        data = self.cleaned_data
+        """Queue the job (and the second service's, in `compare_job`); None, with the errors on the form, when
+        jobs.py refuses either: then neither is queued."""
+        compare = self.compare_target()
         try:
-            if data["images"]:
-                return jobs.submit_edit(data["images"], data["prompt"], self.spec(), mask=data.get("mask"),
-                                        user=user, label=data.get("label") or "", **self.service_arguments())
-            return jobs.submit_generation(data["prompt"], self.spec(), user=user, **self.service_arguments())
+            with transaction.atomic():  # jobs are enqueued on commit: a refused second job unqueues the first
+                job = self.submit_to(user, self.spec(), self.provider_alias)
+                if compare is not None:
+                    try:
+                        self.compare_job = self.submit_to(user, self.compare_spec(compare), compare.alias)
+                    except ValidationError as error:
+                        raise CompareRefused(compare.alias, error) from error
+                return job
+        except CompareRefused as refused:
+            self.add_error("compare", refused.messages)
         except ValidationError as error:
             add_service_errors(self, error)
+        self.compare_job = None
+        return None
+
+    def submit_to(self, user: Any, spec: JobSpec, provider: str) -> GenerationJob:
+        data = self.cleaned_data
+        invariants = data.get("invariants") or ""
+        if data["images"]:
+            return jobs.submit_edit(data["images"], data["prompt"], spec, mask=data.get("mask"), user=user,
+                                    label=data.get("label") or "", provider=provider, invariants=invariants)
+        return jobs.submit_generation(data["prompt"], spec, user=user, provider=provider, invariants=invariants)
+
+    def compare_target(self) -> jobs.Target | None:
+        """The second image service chosen, with the model it drafts on."""
+        alias = getattr(self, "cleaned_data", {}).get("compare") if "compare" in self.fields else None
+        if not alias or alias == self.provider_alias:
             return None
+        target = jobs.provider_target(alias)
+        model = usable_model(target)
+        return jobs.Target(target.alias, target.config, model, model.name, target.default_partials)
+
+    def compare_spec(self, compare: jobs.Target) -> JobSpec:
+        """This form's options as the second service's model takes them (its nearest size, its qualities)."""
+        return catalog.fitted(self.spec(), compare.model, compare.model_name)
+
+    def compare_estimate(self) -> Decimal:
+        """What the second service's job should cost (nothing without one)."""
+        if not hasattr(self, "cleaned_data"):
+            self.full_clean()
+        compare = self.compare_target()
+        if compare is None:
+            return Decimal(0)
+        data = self.cleaned_data
+        return jobs.estimate_cost(data.get("prompt") or "", self.compare_spec(compare), images=data.get("images") or (),
+                                  model=compare.model, provider=compare.alias, invariants=data.get("invariants") or "")
 
     def estimate(self, **changes: Any) -> Decimal:
         """The cost estimate of what the form says now, valid or not (with `changes` to the options)."""
@@ -303,6 +350,21 @@ class ImageGenForm(forms.Form):
 
 def catalog_help(control: str) -> Any:
     return next(spec_field.metadata["help"] for spec_field in catalog.option_fields() if spec_field.name == control)
+
+
+class CompareRefused(Exception):
+    """The second image service refused its job: its messages, named by the service."""
+
+    def __init__(self, alias: str, error: ValidationError) -> None:
+        self.messages = [f"{alias}: {message}" for message in error.messages]
+        super().__init__("; ".join(self.messages))
+
+
+def usable_model(target: jobs.Target) -> ModelSpec:
+    """The provider's draft model, or, retired, its successor (the admin notice says so), else the first offered."""
+    offered = {model.name: model for model in target.offered}
+    chosen = offered.get(target.model_name) or offered.get(target.model.successor or "")
+    return chosen or next(iter(offered.values()), target.model)
 
 
 def provider_label(alias: str) -> str:

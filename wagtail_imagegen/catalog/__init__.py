@@ -18,10 +18,10 @@ from .spec import (
     TierTokens,
     parse_size,
 )
-from .validation import inputs_problem, option_problems, prompt_problem
+from .validation import fitted, inputs_problem, option_problems, prompt_problem
 
 __all__ = [
     "ASPECT_RATIOS", "RESOLUTIONS", "CatalogError", "FixedSizes", "FlexibleSizes", "JobSpec", "ModelSpec",
-    "OutputTokens", "Price", "TierTokens", "TieredSizes", "catalog", "inputs_problem", "listed_names",
+    "OutputTokens", "Price", "TierTokens", "TieredSizes", "catalog", "fitted", "inputs_problem", "listed_names",
     "model_spec", "offered_models", "option_fields", "option_problems", "parse_size", "prompt_problem", "today",
 ]
