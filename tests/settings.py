@@ -110,6 +110,16 @@ WAGTAIL_IMAGEGEN = {
     },
 }
 
+# Browser tests of one prompt on two services add Google's, on the fake API's Gemini route (the worker they
+# start inherits the variable).
+if os.environ.get("IMAGEGEN_TEST_GEMINI_BASE_URL"):
+    WAGTAIL_IMAGEGEN["PROVIDERS"]["gemini"] = {
+        "CLASS": "wagtail_imagegen.providers.gemini.GeminiImageProvider",
+        "API_KEY": "sk-test-secret-key-0123456789",
+        "BASE_URL": os.environ["IMAGEGEN_TEST_GEMINI_BASE_URL"],
+        "TIMEOUT": 30,
+    }
+
 # Worker-process tests tune these through the environment their qclusters inherit.
 if os.environ.get("IMAGEGEN_TEST_IPM"):
     WAGTAIL_IMAGEGEN["RATE_LIMITS"] = {"default": {"IMAGES_PER_MINUTE": int(os.environ["IMAGEGEN_TEST_IPM"])}}

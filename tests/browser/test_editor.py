@@ -287,3 +287,43 @@ def test_editors_without_the_permission_see_no_ai_buttons(page, test_page, live_
     hero.get_by_role("button", name="Choose an image").wait_for()  # Wagtail's own chooser is there
     assert hero.locator(".imagegen-field__actions").is_hidden()
     assert page.get_by_role("button", name="Generate").count() == 0
+
+
+@pytest.fixture
+def gemini_beside(settings, use_fake_api, monkeypatch):
+    """A "gemini" provider on the fake's Gemini route, here and in the worker started after it."""
+    base_url = f"{use_fake_api.url}/v1beta"
+    monkeypatch.setenv("IMAGEGEN_TEST_GEMINI_BASE_URL", base_url)
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": {
+        **settings.WAGTAIL_IMAGEGEN["PROVIDERS"], "gemini": {
+            "CLASS": "wagtail_imagegen.providers.gemini.GeminiImageProvider", "API_KEY": settings.WAGTAIL_IMAGEGEN[
+                "PROVIDERS"]["default"]["API_KEY"], "BASE_URL": base_url, "TIMEOUT": 30}}}
+
+
+def test_one_prompt_to_openai_and_gemini_side_by_side(gemini_beside, page, fake_api):
+    page.goto("/admin/imagegen/generate/")
+    studio = page.locator(".imagegen-studio")
+    studio.locator("textarea[name=prompt]").fill("A lighthouse at dusk")
+    choose(studio, "compare", "gemini")
+    studio.locator("select[name=aspect]").select_option("3:2")
+    studio.locator("input[name=n]").fill("2")
+    page.wait_for_function("document.querySelector('[data-imagegen-form-target=estimate]').textContent.includes('US$')")
+    studio.locator(".imagegen-form button[type=submit]").click()
+
+    compare = page.locator(".imagegen-studio__compare")
+    compare.wait_for()
+    compare.locator(".imagegen-candidate").nth(1).wait_for(timeout=JOB_SECONDS)
+    page.locator(".imagegen-studio__results > .imagegen-tray .imagegen-candidate").nth(1).wait_for(timeout=JOB_SECONDS)
+    services = [card.locator("[data-candidate-service]").inner_text()
+                for card in page.locator(".imagegen-candidate").all()]
+    assert sorted(services) == ["default · GPT Image 2.6 Flare"] * 2 + ["gemini · Nano Banana 2.1"] * 2
+    costs = page.locator("[data-imagegen-job-target=cost]").all_inner_texts()
+    assert len(costs) == 2 and all("US$" in cost for cost in costs)
+
+    openai_job, gemini_job = (fresh(GenerationJob, provider=alias) for alias in ("default", "gemini"))
+    assert openai_job.prompt == gemini_job.prompt == "A lighthouse at dusk"
+    assert {request.path for request in fake_api.requests} == {
+        "/v1/images/generations", "/v1beta/models/gemini-nano-banana-2.1:generateContent"}
+    gemini_call = next(r for r in fake_api.requests if "generateContent" in r.path)
+    assert gemini_call.json["generationConfig"]["imageConfig"]["aspectRatio"] == "3:2"
+    assert not page.js_errors

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.admin_url_finder import AdminURLFinder
 
+from .. import catalog
 from ..governance import format_cost
 from ..models import GenerationJob
 from ..serializers import job_as_dict
@@ -84,6 +85,12 @@ def partial_url(job: GenerationJob) -> str | None:
     return f"{job.partial_image.url}?v={version}"
 
 
+def service_label(job: GenerationJob) -> str:
+    """"gemini · Nano Banana 2.1": the provider alias and the model's name in the catalog (else its id)."""
+    model = catalog.model_spec(job.model)
+    return f"{job.provider} · {job.model if model.guessed else model.label}"
+
+
 def job_payload(job: GenerationJob) -> dict[str, Any]:
     """serializers.job_as_dict plus what the tray shows: progress, the editor message, chosen data."""
     data = job_as_dict(job)
@@ -104,6 +111,8 @@ def job_payload(job: GenerationJob) -> dict[str, Any]:
         "partial_url": partial_url(job),
         "message": editor_message(job),
         "cost_label": format_cost(job.cost),
+        # Which service and model made it, beside its candidates (one prompt may go to two services).
+        "service_label": service_label(job),
         "detail_url": reverse("wagtail_imagegen:job_detail", args=[job.pk]),
         "parent_output": job.parent_output_id,
         "restricted": False,

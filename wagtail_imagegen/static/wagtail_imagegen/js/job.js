@@ -9,10 +9,12 @@ const POLL_INTERVAL = 1000;
  */
 export class JobController extends Controller {
   static targets = ['empty', 'panel', 'chain', 'prompt', 'status', 'elapsed', 'cost', 'details', 'cancel',
-    'activeHelp', 'message', 'preview', 'candidates', 'candidateTemplate', 'refineTemplate', 'stepTemplate'];
+    'activeHelp', 'message', 'preview', 'candidates', 'candidateTemplate', 'refineTemplate', 'stepTemplate',
+    'service'];
 
+  // `slot` "compare": the tray of the second image service, shown when a submission has one.
   static values = { target: String, elapsedText: String, keptText: String, discardedText: String,
-    failedText: String };
+    failedText: String, slot: String };
 
   connect() {
     // Reopen a job still running when the modal or page was closed.
@@ -24,11 +26,20 @@ export class JobController extends Controller {
     window.clearTimeout(this.timer);
   }
 
-  /** A job just queued by the form (`imagegen-form:submitted`). */
+  /** A job just queued by the form (`imagegen-form:submitted`), or by this tray's refine and final. */
   show({ detail }) {
     this.render(detail);
     this.panelTarget.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     this.dispatch('changed');
+  }
+
+  /** The second tray's part of a submission (`slot` names it): its job, or the tray hides when it has none. */
+  showSubmitted({ detail }) {
+    // Stimulus also hands a nested tray's @window action to the studio's own tray: that one has no slot.
+    if (!this.slotValue) return;
+    const job = detail && detail[this.slotValue];
+    this.element.hidden = !job;
+    if (job) this.show({ detail: job });
   }
 
   /** A job from the recent list. */
@@ -69,6 +80,7 @@ export class JobController extends Controller {
 
   renderProgress(job) {
     this.promptTarget.textContent = job.prompt;
+    if (this.hasServiceTarget) this.serviceTarget.textContent = job.service_label || '';
     this.statusTarget.textContent = job.status_label;
     this.statusTarget.classList.toggle('w-status--primary', job.status === 'succeeded');
     this.statusTarget.dataset.status = job.status;
@@ -129,6 +141,7 @@ export class JobController extends Controller {
     card.dataset.outputId = output.id;
     card.querySelector('[data-candidate-image]').src = output.url;
     card.querySelector('[data-candidate-link]').href = output.chosen.edit_url;
+    card.querySelector('[data-candidate-service]').textContent = this.job.service_label || '';
     card.chosen = output.chosen;
     const final = card.querySelector('[data-candidate-final]');
     final.hidden = this.job.params.quality === 'high';
