@@ -215,3 +215,31 @@ def test_when_the_second_service_refuses_neither_job_is_queued(client, admin_use
     assert response.status_code == 400
     assert "gemini: " in response.json()["errors"]["compare"][0] and "mask" in response.json()["errors"]["compare"][0]
     assert not GenerationJob.objects.exists()
+
+
+def test_a_bulk_recipe_on_gemini_makes_one_variant_each(client, admin_user, make_image, fake_api):
+    from wagtail_imagegen.models import GenerationBatch
+
+    from .test_library_views import action_url
+
+    client.force_login(admin_user)
+    images = [make_image(f"Product {number}", 96, 64) for number in range(3)]
+    page = client.get(action_url(*images) + "&provider=gemini")
+    assert page.status_code == 200 and "compare" not in page.context["form"].fields
+    response = client.post(action_url(*images), {"prompt": "Put it on snow", "label": "winter", "provider": "gemini",
+                                                 "aspect": "3:2", "resolution": "1K"})
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    batch = GenerationBatch.objects.get()
+    batch_jobs = list(batch.jobs.all())
+    assert len(batch_jobs) == 3 and {job.provider for job in batch_jobs} == {"gemini"}
+    for job in batch_jobs:
+        assert run(job).status == Status.SUCCEEDED, job.error_message
+    assert {request.json["generationConfig"]["imageConfig"]["aspectRatio"] for request in fake_api.requests} == {"3:2"}
+
+
+def test_imagegen_models_lists_the_gemini_lineup_with_its_dates():
+    rows = {row["name"]: row for row in imagegen("models", "--provider", "gemini", "--json")}
+    assert rows[DRAFT]["state"] == "current" and "16:9" in rows[DRAFT]["sizes"] and "4K" in rows[DRAFT]["sizes"]
+    assert rows["gemini-3.1-flash-image"]["state"] == "retired"
+    assert rows["gemini-3.1-flash-image"]["shutdown"] == "2026-10-29"
+    assert not any(name.startswith("gpt-image") for name in rows)

@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from . import catalog, conf
-from .catalog import FixedSizes, ModelSpec
+from .catalog import FixedSizes, ModelSpec, TieredSizes
 from .providers.base import ProviderError
 
 # How long before a shutdown the check and the admin start to warn.
@@ -87,6 +87,15 @@ def model_rows(alias: str | None, *, ask_api: bool = True) -> list[dict[str, Any
     return rows
 
 
+def sizes_text(sizes: Any) -> str:
+    if isinstance(sizes, FixedSizes):
+        return ", ".join(sizes.offered)
+    if isinstance(sizes, TieredSizes):
+        return f"aspect ratios {', '.join(sizes.ratios)} at {', '.join(sizes.tiers)}"
+    return (f"any WxH, multiples of {sizes.multiple}, long edge ≤ {sizes.max_edge}, aspect ≤ {sizes.max_aspect:g}:1, "
+            f"{sizes.min_pixels:,}–{sizes.max_pixels:,} pixels")
+
+
 def model_row(model: ModelSpec, listed: dict[str, Any] | None) -> dict[str, Any]:
     today = catalog.today()
     state = "retired" if model.retired(today) else "retiring" if model.retiring(today, WARNING_DAYS) else "current"
@@ -96,9 +105,7 @@ def model_row(model: ModelSpec, listed: dict[str, Any] | None) -> dict[str, Any]
         "guessed": model.guessed, "listed_by_api": None if listed is None else any(i in listed for i in model.ids()),
         "released": model.released.isoformat() if model.released else None,
         "shutdown": model.shutdown.isoformat() if model.shutdown else None, "successor": model.successor,
-        "sizes": ", ".join(sizes.offered) if isinstance(sizes, FixedSizes) else
-        f"any WxH, multiples of {sizes.multiple}, long edge ≤ {sizes.max_edge}, aspect ≤ {sizes.max_aspect:g}:1, "
-        f"{sizes.min_pixels:,}–{sizes.max_pixels:,} pixels",
+        "sizes": sizes_text(sizes),
         "qualities": list(model.qualities), "formats": list(model.formats), "transparency": model.transparency,
         "input_fidelity": model.input_fidelity, "controls": {name: list(v) for name, v in model.controls.items()},
         "max_n": model.max_n, "max_input_images": model.max_input_images, "mask": model.mask,

@@ -98,8 +98,8 @@ class RecipeForm(ImageGenForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("images", "mask", "n", "previews"):
-            del self.fields[name]
+        for name in ("images", "mask", "n", "previews", "compare"):  # one candidate each, on one service
+            self.fields.pop(name, None)
         self.fields["prompt"].label = _("Instruction")
         self.fields["prompt"].help_text = _("What to change in every image, for example “Put the product on a "
                                             "snowy background”.")
