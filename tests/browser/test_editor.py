@@ -326,4 +326,14 @@ def test_one_prompt_to_openai_and_gemini_side_by_side(gemini_beside, page, fake_
         "/v1/images/generations", "/v1beta/models/gemini-nano-banana-2.1:generateContent"}
     gemini_call = next(r for r in fake_api.requests if "generateContent" in r.path)
     assert gemini_call.json["generationConfig"]["imageConfig"]["aspectRatio"] == "3:2"
+
+    # Gemini as the first service: its own ratios and tiers; what it cannot do is no field, and said.
+    choose(studio, "provider", "gemini")
+    aspects = [option.get_attribute("value") for option in studio.locator("select[name=aspect] option").all()]
+    assert "8:1" in aspects and "custom" not in aspects
+    assert studio.locator("select[name=quality]").count() == studio.locator("select[name=background]").count() == 0
+    assert "cannot make transparent backgrounds" in studio.locator(".imagegen-limit").first.inner_text()
+    studio.locator("select[name=aspect]").select_option("16:9")
+    studio.locator("select[name=resolution]").select_option("4K")
+    page.wait_for_function("document.querySelector('[data-imagegen-form-target=size]').textContent === '5504x3072'")
     assert not page.js_errors

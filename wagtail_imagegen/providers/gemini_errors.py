@@ -106,6 +106,8 @@ def key_problem(body: dict[str, Any]) -> bool:
     if any(item.get("reason") in KEY_REASONS for item in details_of(body, "ErrorInfo")):
         return True
     message = str(body.get("message") or "").lower()
+    if "unregistered callers" in message:  # Google's 403 for a request without any key
+        return True
     return "api key" in message and ("not valid" in message or "missing" in message or "expired" in message)
 
 
