@@ -259,3 +259,10 @@ def test_a_retired_model_is_not_found_and_names_its_successor(gemini_api):
     with gemini_for(gemini_api, model="gemini-3.1-flash-image") as provider, pytest.raises(ModelNotFound) as gone:
         provider.run(request(model="gemini-3.1-flash-image"))
     assert gone.value.successor == MODEL and MODEL in gone.value.message and not gone.value.retryable
+
+
+def test_google_style_keys_are_redacted_wherever_they_appear():
+    from wagtail_imagegen.providers.base import redact
+
+    leaked = "API key not valid: AIzaSyD-EXAMPLEexample0123456789abcd was refused"
+    assert "AIza" not in redact(leaked) and "[redacted]" in redact(leaked)

@@ -148,7 +148,8 @@ PartialCallback = Callable[[PartialImage], None]
 # Errors: one hierarchy, each with an editor-readable message and a retry verdict
 # ---------------------------------------------------------------------------------------------------
 
-SECRET_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-*]{3,}|Bearer\s+\S+)")
+# OpenAI-style keys, bearer tokens, and Google API keys (they start "AIza").
+SECRET_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-*]{3,}|Bearer\s+\S+|AIza[0-9A-Za-z_\-]{20,})")
 
 
 def redact(text: str, *secrets: str | None) -> str:
