@@ -11,10 +11,13 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from wagtail_imagegen import checks, governance, jobs, tasks
-from wagtail_imagegen.models import GenerationJob
+from wagtail_imagegen import checks, governance, jobs, ratelimits, tasks
+from wagtail_imagegen.models import BudgetLock, ConcurrencySlot, GenerationJob, RateLimitState
 
 from .test_reports import add_job
 
@@ -149,6 +152,17 @@ def test_the_rate_frees_up_as_time_passes(settings, admin_user, monkeypatch):
     jobs.submit_generation("Three", user=admin_user, **LOW)
 
 
+def test_a_budget_check_locks_the_budget_row_and_touches_no_rate_limit(settings, admin_user):
+    configure(settings, BUDGETS={"SITE": 10}, USER_SUBMISSIONS_PER_MINUTE=0)
+    jobs.submit_generation("A red bicycle", user=admin_user, **LOW)
+    with CaptureQueriesContext(connection) as queries:
+        jobs.submit_generation("A red bicycle", user=admin_user, **LOW)  # the row exists now
+    assert list(BudgetLock.objects.values_list("name", flat=True)) == [BudgetLock.NAME]
+    assert not RateLimitState.objects.exists()
+    if connection.features.has_select_for_update:  # SQLite locks the whole database instead
+        assert any("FOR UPDATE" in query["sql"] and BudgetLock._meta.db_table in query["sql"] for query in queries)
+
+
 # --- concurrent API calls ----------------------------------------------------------------------------
 
 
@@ -185,6 +199,34 @@ def test_a_renewed_slot_stays_held_past_its_first_hold(settings):
 def test_without_a_cap_every_call_may_go(settings):
     with governance.api_slot("default", 60) as free:
         assert free
+
+
+def test_slots_are_rows_of_their_own_beside_the_rate_limits(settings):
+    configure(settings, RATE_LIMITS={"default": {"CONCURRENT_REQUESTS": 2, "IMAGES_PER_MINUTE": 60}})
+    slot = governance.acquire_slot("default", 60)
+    assert ratelimits.reserve("default", 1, max_wait=60) is not None
+    assert sorted(ConcurrencySlot.objects.values_list("key", flat=True)) == ["default:slot:0", "default:slot:1"]
+    assert ConcurrencySlot.objects.get(pk=slot.key).expires == slot.expires
+    assert list(RateLimitState.objects.values_list("key", flat=True)) == ["default:images"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_split_migration_moves_held_slots_and_drops_the_old_budget_row():
+    before = [("wagtail_imagegen", "0005_view_all_jobs")]
+    after = [("wagtail_imagegen", "0006_concurrency_slot_budget_lock")]
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps.get_model("wagtail_imagegen", "RateLimitState")
+        old.objects.bulk_create([old(key="default:images", tat=5.0), old(key="default:slot:0", tat=7.5),
+                                 old(key="user:1:submissions", tat=2.0), old(key="imagegen:budgets", tat=0.0)])
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert dict(RateLimitState.objects.values_list("key", "tat")) == {"default:images": 5.0, "user:1:submissions": 2.0}
+    assert dict(ConcurrencySlot.objects.values_list("key", "expires")) == {"default:slot:0": 7.5}
 
 
 @pytest.mark.usefixtures("use_fake_api")

@@ -31,12 +31,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import conf, ratelimits
-from .models import GenerationJob, RateLimitState
+from .models import BudgetLock, ConcurrencySlot, GenerationJob
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=12, decimal_places=6)
-# Serialises budget checks with the jobs they admit, so two submissions cannot both spend the last dollar.
-BUDGET_LOCK = "imagegen:budgets"
 # A job that finds every API slot taken tries again after about this many seconds.
 SLOT_RETRY_SECONDS = 3.0
 
@@ -149,9 +147,9 @@ def check_budgets(user: Any, cost: Decimal) -> None:
 
 
 def lock_budgets() -> None:
-    """Hold the budget row lock until the transaction ends (SQLite's IMMEDIATE transactions already do)."""
-    ratelimits.state(BUDGET_LOCK)
-    list(RateLimitState.objects.select_for_update().filter(pk=BUDGET_LOCK))
+    """Hold the budget row lock until the transaction ends (SQLite's IMMEDIATE transactions already do), so
+    two submissions cannot both spend the last dollar."""
+    BudgetLock.objects.select_for_update().get_or_create(name=BudgetLock.NAME)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -217,12 +215,12 @@ def acquire_slot(alias: str, hold: float) -> Slot | None:
     slot, so a worker that died holding one frees it when `hold` runs out.
     """
     keys = [f"{alias}:slot:{index}" for index in range(concurrency_cap(alias))]
-    RateLimitState.objects.bulk_create([RateLimitState(key=key) for key in keys], ignore_conflicts=True)
+    ConcurrencySlot.objects.bulk_create([ConcurrencySlot(key=key) for key in keys], ignore_conflicts=True)
     random.shuffle(keys)  # spread the workers over the rows
     for key in keys:
         now = time.time()
         expires = now + hold
-        if RateLimitState.objects.filter(pk=key, tat__lt=now).update(tat=expires):
+        if ConcurrencySlot.objects.filter(pk=key, expires__lt=now).update(expires=expires):
             return Slot(key, expires)
     return None
 
@@ -233,13 +231,13 @@ def slot_wait() -> float:
 
 
 def release_slot(slot: Slot) -> None:
-    RateLimitState.objects.filter(pk=slot.key, tat=slot.expires).update(tat=0.0)
+    ConcurrencySlot.objects.filter(pk=slot.key, expires=slot.expires).update(expires=0.0)
 
 
 def renew_slot(slot: Slot, hold: float) -> Slot | None:
     """The slot held for another `hold` seconds; None if it had expired and another worker took it."""
     expires = time.time() + hold
-    if RateLimitState.objects.filter(pk=slot.key, tat=slot.expires).update(tat=expires):
+    if ConcurrencySlot.objects.filter(pk=slot.key, expires=slot.expires).update(expires=expires):
         return Slot(slot.key, expires)
     return None
 

@@ -285,8 +285,11 @@ class ImageVariant(models.Model):
         return f"{self.source_id}:{self.label}"
 
 
+# Three small models, not one row type with a `kind`: each has its own column meaning (an arrival time, an
+# expiry, nothing), its own keys and its own queries, so a kind would only be a filter every query must repeat.
 class RateLimitState(models.Model):
-    """The shared clock of one provider-wide rate limit (see ratelimits.py)."""
+    """The shared clock of one rate limit: a provider's images or requests per minute, a user's submissions
+    per minute (see ratelimits.py)."""
 
     key = models.CharField(max_length=150, primary_key=True)
     # The "theoretical arrival time" (Unix seconds) of the next call the limit allows.
@@ -298,6 +301,37 @@ class RateLimitState(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ConcurrencySlot(models.Model):
+    """One of the CONCURRENT_REQUESTS slots of a provider: held while an API call is in flight
+    (governance.acquire_slot)."""
+
+    key = models.CharField(max_length=150, primary_key=True)
+    # The holder's expiry (Unix seconds), which also identifies the holder; past (0.0 when released): free.
+    expires = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("concurrency slot")
+        verbose_name_plural = _("concurrency slots")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class BudgetLock(models.Model):
+    """The one row whose lock serialises budget checks with the jobs they admit (governance.lock_budgets)."""
+
+    NAME = "budgets"
+
+    name = models.CharField(max_length=32, primary_key=True)
+
+    class Meta:
+        verbose_name = _("budget lock")
+        verbose_name_plural = _("budget locks")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class WorkerPresence(models.Model):
