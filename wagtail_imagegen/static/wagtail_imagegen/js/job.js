@@ -1,4 +1,4 @@
-import { Controller, formData, request, showErrors, url } from './core.js';
+import { Controller, formData, formatNumber, request, showErrors, url } from './core.js';
 
 const POLL_INTERVAL = 1000;
 
@@ -11,7 +11,7 @@ export class JobController extends Controller {
   static targets = ['empty', 'panel', 'chain', 'prompt', 'status', 'elapsed', 'cost', 'details', 'cancel',
     'activeHelp', 'message', 'preview', 'candidates', 'candidateTemplate', 'refineTemplate', 'stepTemplate'];
 
-  static values = { target: String, elapsedText: String, keptText: String, discardedText: String,
+  static values = { target: String, keptText: String, discardedText: String,
     failedText: String };
 
   connect() {
@@ -72,7 +72,9 @@ export class JobController extends Controller {
     this.statusTarget.textContent = job.status_label;
     this.statusTarget.classList.toggle('w-status--primary', job.status === 'succeeded');
     this.statusTarget.dataset.status = job.status;
-    this.elapsedTarget.textContent = this.elapsedTextValue.replace('__SECONDS__', job.elapsed);
+    this.elapsedTarget.textContent = interpolate(
+      ngettext('%(seconds)s second', '%(seconds)s seconds', job.elapsed), { seconds: formatNumber(job.elapsed) }, true,
+    );
     this.costTarget.textContent = job.cost_label;
     this.detailsTarget.href = job.detail_url;
     this.cancelTarget.hidden = job.is_finished;
