@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from . import catalog, conf, governance, outputs, pricing, ratelimits, reports
 from .catalog import ModelSpec
 from .inputs import build_request
+from .languages import in_requester_language
 from .models import GenerationJob
 from .providers.base import PartialImage, ProviderError, RateLimited, redact
 
@@ -142,6 +143,7 @@ def release(**changes: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 
 
+@in_requester_language
 def run_job(job_id: str) -> str:
     """Run one job to its end or its next retry. Safe to call any number of times, concurrently."""
     token = lease(job_id)

@@ -24,7 +24,8 @@ app_name = "wagtail_imagegen"
 urlpatterns = [
     path("config.js", config.config_js, name="config"),
     # The scripts' own strings (djangojs.po), merged into the gettext() of Wagtail's admin catalog.
-    path("jsi18n/", JavaScriptCatalog.as_view(packages=["wagtail_imagegen"]), name="jsi18n"),
+    path("jsi18n/", generate_permission_required(JavaScriptCatalog.as_view(packages=["wagtail_imagegen"])),
+         name="jsi18n"),
     path("generate/", generate.generate, name="generate"),
     path("modal/", modal.modal, name="modal"),
     path("estimate/", estimate.estimate, name="estimate"),
