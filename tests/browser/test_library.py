@@ -31,7 +31,7 @@ def test_the_image_page_shows_its_variants_and_create_variant_opens_the_modal(pa
     section = page.locator("#imagegen-variants")
     section.wait_for()
     row = section.locator('[data-imagegen-variant="winter"]')
-    assert "Make it a snowy winter scene" in row.inner_text() and "gpt-image-1.5" in row.inner_text()
+    assert "Make it a snowy winter scene" in row.inner_text() and "gpt-image-2.6-flare" in row.inner_text()
     assert "Set the “winter” variant" in section.locator("[data-imagegen-history]").inner_text()
     section.get_by_role("button", name="Create variant").click()
     modal = page.locator(".modal .imagegen-studio")
@@ -77,7 +77,7 @@ def test_the_usage_report_and_the_dashboard(page, make_image, admin_user, fake_a
     page.get_by_role("link", name="AI image usage").click()
     page.wait_for_url("**/imagegen/library/usage/")
     table = page.locator("table.listing")
-    assert "gpt-image-1.5" in table.inner_text() and admin_user.get_username() in table.inner_text()
+    assert "gpt-image-2.6-flare" in table.inner_text() and admin_user.get_username() in table.inner_text()
     assert f"US${job.actual_cost:,.3f}" in page.locator("[data-imagegen-usage-totals]").inner_text()
     export = page.request.get("/admin/imagegen/library/usage/?export=csv")
     assert 'filename="ai-image-usage.csv"' in export.headers["content-disposition"]
