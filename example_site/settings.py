@@ -7,6 +7,9 @@ Environment variables (all optional):
     IMAGEGEN_BASE_URL   default https://api.openai.com/v1 (CometAPI: https://api.cometapi.com/v1)
     IMAGEGEN_MODEL      the draft model; default the provider's (gpt-image-2.6-flare, finals on -sunburst)
     IMAGEGEN_FINAL_MODEL  what "Final quality" re-renders with (default: see IMAGEGEN_MODEL)
+    IMAGEGEN_GEMINI_API_KEY  adds a second provider, "gemini" (Google's Nano Banana models), beside the default
+    IMAGEGEN_GEMINI_BASE_URL  default https://generativelanguage.googleapis.com/v1beta
+    IMAGEGEN_GEMINI_MODEL  its draft model; default gemini-nano-banana-2.1 (finals on gemini-3-pro-image)
     DATABASE_URL        e.g. postgres://user:pass@host/db; default SQLite at var/example.sqlite3
     REDIS_URL           e.g. redis://127.0.0.1:6379/0: the Django cache, and django-q2's broker ...
     IMAGEGEN_BROKER     ... unless this is "orm" (django-q2's ORM broker on the default database)
@@ -214,8 +217,18 @@ elif IMAGEGEN_PROVIDER == "demo":
 else:
     raise ImproperlyConfigured(f'IMAGEGEN_PROVIDER must be "openai" or "demo", not "{IMAGEGEN_PROVIDER}".')
 
+PROVIDERS: dict[str, Any] = {"default": PROVIDER}
+if os.environ.get("IMAGEGEN_GEMINI_API_KEY"):
+    PROVIDERS["gemini"] = {
+        "CLASS": "wagtail_imagegen.providers.gemini.GeminiImageProvider",
+        "API_KEY": os.environ["IMAGEGEN_GEMINI_API_KEY"],
+        **({"BASE_URL": os.environ["IMAGEGEN_GEMINI_BASE_URL"]} if os.environ.get("IMAGEGEN_GEMINI_BASE_URL") else {}),
+        **({"MODEL": os.environ["IMAGEGEN_GEMINI_MODEL"]} if os.environ.get("IMAGEGEN_GEMINI_MODEL") else {}),
+        "TIMEOUT": PROVIDER_TIMEOUT,
+    }
+
 WAGTAIL_IMAGEGEN = {
-    "PROVIDERS": {"default": PROVIDER},
+    "PROVIDERS": PROVIDERS,
     "DEFAULT_PROVIDER": "default",
     "COLLECTION": "AI images",
 }

@@ -1,4 +1,5 @@
-"""URLs of the example site: the Wagtail admin, Django's admin (django-q2's task lists), documents, pages."""
+"""URLs of the example site: the Wagtail admin, Django's admin (django-q2's task lists), documents, the
+imagegen health endpoint, pages."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -11,6 +12,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("imagegen/", include("wagtail_imagegen.urls")),  # /imagegen/health/ for probes
 ]
 
 if settings.DEBUG:

@@ -115,6 +115,9 @@ if os.environ.get("IMAGEGEN_TEST_IPM"):
     WAGTAIL_IMAGEGEN["RATE_LIMITS"] = {"default": {"IMAGES_PER_MINUTE": int(os.environ["IMAGEGEN_TEST_IPM"])}}
 if os.environ.get("IMAGEGEN_TEST_FAST_RETRIES"):
     WAGTAIL_IMAGEGEN.update(RETRY_BASE_DELAY=1, RETRY_MAX_DELAY=3, MAX_ATTEMPTS=12)
+if os.environ.get("IMAGEGEN_TEST_LEASE"):  # recovery tests: short leases and reconciling, in seconds
+    WAGTAIL_IMAGEGEN.update(LEASE_SECONDS=float(os.environ["IMAGEGEN_TEST_LEASE"]),
+                            RECONCILE_SECONDS=float(os.environ["IMAGEGEN_TEST_RECONCILE"]))
 
 Q_CLUSTER = {
     "name": f"imagegen-{RUN_ID}",  # a queue of its own per run, on Redis too
@@ -122,7 +125,7 @@ Q_CLUSTER = {
     "workers": int(os.environ.get("IMAGEGEN_TEST_WORKERS", 1)),
     "queue_limit": 1,
     "bulk": 1,
-    "timeout": 60,
+    "timeout": int(os.environ.get("IMAGEGEN_TEST_CLUSTER_TIMEOUT", 60)),
     "retry": 600,
     "ack_failures": True,
     "max_attempts": 1,

@@ -152,3 +152,38 @@ def test_a_provider_offers_only_the_models_it_lists(settings):
 def test_the_default_provider_drafts_with_flare_and_finishes_with_sunburst():
     target = jobs.provider_target(None)
     assert (target.config.model, target.config.final_model) == ("gpt-image-2.6-flare", "gpt-image-2.6-sunburst")
+
+
+# -- Gemini: named ratios at tiers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("model", "size", "fit"), [
+    ("gemini-nano-banana-2.1", "1024x1024", ("1:1", "1K")),
+    ("gemini-nano-banana-2.1", "1536x1024", ("3:2", "2K")),  # more pixels than 1K's 1264x848 makes
+    ("gemini-nano-banana-2.1", "1920x1080", ("16:9", "2K")),
+    ("gemini-nano-banana-2.1", "4096x1024", ("4:1", "2K")),
+    ("gemini-nano-banana-2.1", "3000x1000", None),  # 3:1 is no ratio it makes
+    ("gemini-3-pro-image", "4096x1024", None),  # Pro has no 4:1
+    ("gemini-3.1-flash-lite-image", "2048x2048", None),  # 1K only
+])
+def test_a_size_in_pixels_maps_to_the_nearest_ratio_and_the_smallest_tier_that_covers_it(model, size, fit):
+    assert catalog.model_spec(model).sizes.fit(size) == fit
+
+
+def test_gemini_costs_follow_the_tier_and_the_editor_sizes_are_google_s():
+    model = catalog.model_spec("gemini-nano-banana-2.1")
+    assert (model.tokens_per_image("auto", "1024x1024"), model.tokens_per_image("auto", "1536x1024"),
+            model.tokens_per_image("auto", "5504x3072")) == (1120, 1680, 3780)
+    assert model.sizes.size_for(16 / 9, "4K") == "5504x3072" and model.sizes.size_for(1.5, "1K") == "1264x848"
+    pro = catalog.model_spec("gemini-3-pro-image")
+    # Pro's 1K and 2K cost the same (1,120 tokens); 4K more.
+    assert jobs.estimate_cost("A kite", size="1024x1024", model=pro) == jobs.estimate_cost(
+        "A kite", size="2048x2048", model=pro) < jobs.estimate_cost("A kite", size="4096x4096", model=pro)
+    assert pro.tokens_per_image("auto", "4096x4096") == 2000 and not pro.accepts_n and not pro.mask
+
+
+def test_retired_gemini_models_name_a_current_successor():
+    for name in ("gemini-3.1-flash-image", "gemini-3.1-flash-image-preview", "gemini-2.5-flash-image"):
+        model = catalog.model_spec(name)
+        assert model.retired(catalog.today()) and model.successor == "gemini-nano-banana-2.1"
+    assert catalog.model_spec("gemini-3-pro-image-preview").successor == "gemini-3-pro-image"

@@ -173,6 +173,15 @@ def test_a_slot_held_by_a_dead_worker_frees_itself_after_its_hold(settings, monk
     assert governance.acquire_slot("default", 10) is None
 
 
+def test_a_renewed_slot_stays_held_past_its_first_hold(settings):
+    configure(settings, RATE_LIMITS={"default": {"CONCURRENT_REQUESTS": 1}})
+    with governance.api_slot("default", 0.2) as held:
+        held.renew(60)  # what the job's heartbeat does during a long call
+        time.sleep(0.3)
+        assert governance.acquire_slot("default", 60) is None
+    assert governance.acquire_slot("default", 60) is not None  # released with its renewed expiry
+
+
 def test_without_a_cap_every_call_may_go(settings):
     with governance.api_slot("default", 60) as free:
         assert free

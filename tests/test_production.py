@@ -5,14 +5,12 @@ limit, faults): every job completes exactly once, with no duplicate images, thro
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -23,19 +21,10 @@ from wagtail.images import get_image_model
 from wagtail_imagegen import jobs, tasks
 from wagtail_imagegen.models import GenerationJob, GenerationOutput
 
-from .workers import kill_group, qcluster, wait_until, worker_db, worker_environment
+from .workers import kill_group, qcluster, record, wait_until, worker_db, worker_environment
 
 pytestmark = [pytest.mark.worker, worker_db, pytest.mark.usefixtures("use_fake_api")]
 Status = GenerationJob.Status
-
-
-def record(name: str, **figures: object) -> None:
-    """Keep a run's figures in var/test-results/production.jsonl, for the closing note and docs."""
-    path = Path(__file__).resolve().parent.parent / "var" / "test-results" / "production.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as out:
-        out.write(json.dumps({"test": name, "broker": "redis" if "redis" in settings.Q_CLUSTER else "orm",
-                              **figures}) + "\n")
 
 
 def needs_redis_broker() -> None:

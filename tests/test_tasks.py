@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 from PIL import Image as PILImage
 
-from wagtail_imagegen import catalog, jobs, pricing, tasks
+from wagtail_imagegen import catalog, jobs, leases, pricing, tasks
 from wagtail_imagegen.models import (
     COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
     TRAINED_ALGORITHMIC_MEDIA,
@@ -99,7 +99,7 @@ def test_edit_sends_sources_and_scaled_mask_and_inherits_collection_and_focal_po
 
 def test_a_duplicate_delivery_while_the_lease_is_held_does_nothing(fake_api):
     job = jobs.submit_generation("A mug")
-    assert tasks.lease(job.pk)
+    assert leases.claim(job.pk)
     assert tasks.run_job(str(job.pk)) == "skipped"
     assert fake_api.image_calls == 0
 
@@ -113,8 +113,8 @@ def test_a_finished_job_is_never_run_again(fake_api):
 
 def test_a_retry_after_a_crash_reuses_the_stored_response_instead_of_paying_again(fake_api):
     job = jobs.submit_generation("A mug", n=2)
-    token = tasks.lease(job.pk)
-    tasks.call_api(GenerationJob.objects.get(pk=job.pk), token)  # ...and the worker dies here
+    token = leases.claim(job.pk)
+    tasks.call_api(GenerationJob.objects.get(pk=job.pk), token, leases.Heartbeat(job.pk, token))  # ...then dies
     assert fake_api.image_calls == 1
     GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     job = run(job)
@@ -225,8 +225,8 @@ def test_the_latest_streamed_preview_is_kept_until_the_output_replaces_it(fake_a
     seen = []
     original = tasks.store_partial
 
-    def spy(job, token, partial):
-        original(job, token, partial)
+    def spy(job, token, heartbeat, partial):
+        original(job, token, heartbeat, partial)
         stored = GenerationJob.objects.get(pk=job.pk).partial_image.name
         seen.append((partial.index, stored, default_storage.exists(stored)))
 

@@ -325,6 +325,17 @@ def test_a_rate_limited_job_says_when_it_tries_again(admin, superuser):
     assert "Next try in about 4" in message["text"]
 
 
+def test_a_job_whose_worker_stopped_says_so_until_another_takes_it_over(admin, superuser):
+    job = jobs.submit_generation("Orphaned", user=superuser)
+    GenerationJob.objects.filter(pk=job.pk).update(status=GenerationJob.Status.RUNNING, lease_owner="gone",
+                                                   lease_expires_at=timezone.now() - timedelta(seconds=1))
+    message = admin.get(url("job_status", job.pk)).json()["message"]
+    assert (message["code"], message["level"], message["title"]) == ("worker_stopped", "warning", "The worker stopped")
+    assert "continue" in message["text"]
+    GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() + timedelta(seconds=45))
+    assert admin.get(url("job_status", job.pk)).json()["message"] is None
+
+
 def test_the_chain_lists_the_original_and_every_refined_candidate(admin, superuser, make_image, use_fake_api):
     source = make_image("Product")
     first = run(jobs.submit_edit([source], "On a beach", user=superuser, invariants="the logo"))
@@ -378,10 +389,15 @@ def test_final_quality_refines_once_at_high_quality_on_the_final_model(admin, fi
 
 
 def test_editors_cannot_act_on_other_editors_candidates(editor_client, finished):
+    """Someone else's job is, to an editor who may not see it, a job that does not exist (404, nothing changes);
+    tests/test_access_matrix.py has the reviewer who may see it but not act (403)."""
     output = finished.outputs.first()
     for name in ("output_use", "output_discard", "output_refine", "output_final"):
-        assert editor_client.post(url(name, output.pk), {"prompt": "x"}).status_code == 403
-    assert editor_client.post(url("job_cancel", finished.pk)).status_code == 403
+        assert editor_client.post(url(name, output.pk), {"prompt": "x"}).status_code == 404
+    assert editor_client.post(url("job_cancel", finished.pk)).status_code == 404
+    output.refresh_from_db()
+    assert output.state == GenerationOutput.State.CANDIDATE
+    assert GenerationJob.objects.count() == 1
 
 
 def test_cancel_from_the_tray_and_from_the_job_page(admin, superuser):

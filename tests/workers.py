@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -85,3 +86,13 @@ def wait_until(condition: Callable[[], object], timeout: float, message: str) ->
             return result
         time.sleep(0.1)
     raise AssertionError(f"Timed out after {timeout} s waiting for: {message}")
+
+
+def record(name: str, results: str = "production", **figures: object) -> None:
+    """Keep a run's figures in var/test-results/<results>.jsonl, for the closing note and docs."""
+    path = ROOT / "var" / "test-results" / f"{results}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(json.dumps({"test": name, "broker": "redis" if "redis" in settings.Q_CLUSTER else "orm",
+                              "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+                              **figures}) + "\n")

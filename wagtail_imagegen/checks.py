@@ -88,17 +88,18 @@ def check_provider(alias: str, entry: Any) -> Iterator[checks.CheckMessage]:
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         yield error(8, f'{where}["TIMEOUT"] must be a positive number of seconds.',
                     "Image edits take up to 150 s; 300 is a good value.")
-    base_url = entry.get("BASE_URL", conf.PROVIDER_DEFAULTS["BASE_URL"])
+    base_url = entry.get("BASE_URL", cls.default_base_url or "https://")
     if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ("http", "https"):
         yield error(9, f'{where}["BASE_URL"] must be an http(s) URL.',
                     "OpenAI: https://api.openai.com/v1; CometAPI: https://api.cometapi.com/v1.")
     if cls.requires_base_url and not entry.get("BASE_URL"):
         yield error(13, f'{where} needs a BASE_URL.',
                     "For Azure OpenAI: https://RESOURCE.openai.azure.com/openai/v1 (MODEL = the deployment name).")
-    if cls.requires_api_key and not (entry.get("API_KEY") or conf.environment_api_key()):
+    if cls.requires_api_key and not (entry.get("API_KEY") or conf.environment_api_key(cls.api_key_environment)):
+        variables = " or ".join(cls.api_key_environment)
         # A warning, not an error: migrate, collectstatic and a site's tests run without a key; jobs are refused.
         yield warning(5, f'{where} has no API key: no images can be generated until it has one.',
-                    f'Set {where}["API_KEY"], or the IMAGEGEN_API_KEY or OPENAI_API_KEY environment variable. '
+                      f'Set {where}["API_KEY"], or the {variables} environment variable. '
                     f"To try the app without a key, use {conf.DEMO_PROVIDER_CLASS}.")
 
 
@@ -106,7 +107,8 @@ def check_general() -> Iterator[checks.CheckMessage]:
     tags = conf.setting("TAGS")
     if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
         yield error(11, f'{SETTING}["TAGS"] must be a list of strings.', 'For example ["ai-generated"].')
-    for key in ("MAX_ATTEMPTS", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "MAX_INPUT_EDGE"):
+    for key in ("MAX_ATTEMPTS", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "MAX_INPUT_EDGE", "LEASE_SECONDS",
+                "RECONCILE_SECONDS", "HEALTH_MAX_QUEUE_WAIT", "HEALTH_MAX_RECONCILER_AGE"):
         value = conf.setting(key)
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 1:
             yield error(12, f'{SETTING}["{key}"] must be a positive number.',

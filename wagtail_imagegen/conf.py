@@ -31,6 +31,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ATTEMPTS": 5,
     "RETRY_BASE_DELAY": 10,
     "RETRY_MAX_DELAY": 600,
+    # Heartbeat leases (leases.py): a worker renews its job's lease every third of this while it works, so a
+    # job whose worker died is taken over about this long after the death (not after the provider TIMEOUT).
+    "LEASE_SECONDS": 45,
+    # How often each qcluster worker says it is alive and, if no other did meanwhile, runs the reconciler.
+    "RECONCILE_SECONDS": 15,
+    # `imagegen health` is not OK when a job has waited this long with no live worker, or the reconciler
+    # has not run for HEALTH_MAX_RECONCILER_AGE seconds.
+    "HEALTH_MAX_QUEUE_WAIT": 120,
+    "HEALTH_MAX_RECONCILER_AGE": 120,
     # Source images are sent as a rendition no larger than this on the long edge.
     "MAX_INPUT_EDGE": 2048,
     # Adds to or amends the model catalog without a release (catalog/registry.py): {name: {KEY: value}}.
@@ -48,7 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # The edit form's presets (presets.py): None for the defaults, [] for none, or a list of dicts.
     "EDIT_PRESETS": None,
 }
-PROVIDER_DEFAULTS: dict[str, Any] = {"TIMEOUT": 300, "BASE_URL": "https://api.openai.com/v1"}
+# BASE_URL and the API key's environment variables default per provider class (default_base_url,
+# api_key_environment).
+PROVIDER_DEFAULTS: dict[str, Any] = {"TIMEOUT": 300}
 # MODEL (or its synonym DRAFT_MODEL) is what new jobs use; FINAL_MODEL is what "Final quality" re-renders
 # with; MODELS lists the models the provider offers (names, or dicts with NAME and catalog overrides).
 PROVIDER_KEYS = frozenset({"CLASS", "MODEL", "DRAFT_MODEL", "FINAL_MODEL", "MODELS", "API_KEY", "BASE_URL",
@@ -94,8 +105,8 @@ def provider_config(alias: str | None = None) -> ProviderConfig:
         model=model or cls.default_model,
         final_model=final,
         models=tuple(entry.get("MODELS") or ()),
-        api_key=entry.get("API_KEY") or environment_api_key(),
-        base_url=entry.get("BASE_URL"),
+        api_key=entry.get("API_KEY") or environment_api_key(cls.api_key_environment),
+        base_url=entry.get("BASE_URL") or cls.default_base_url,
         timeout=float(entry["TIMEOUT"]),
         options=options,
     )
@@ -107,8 +118,9 @@ def has_api_key(alias: str | None = None) -> bool:
     return bool(config.api_key) or not provider_class(config.class_path).requires_api_key
 
 
-def environment_api_key() -> str | None:
-    return next((os.environ[name] for name in API_KEY_ENVIRONMENT if os.environ.get(name)), None)
+def environment_api_key(names: tuple[str, ...] = API_KEY_ENVIRONMENT) -> str | None:
+    """The first of the environment variables `names` that is set (a provider class names its own)."""
+    return next((os.environ[name] for name in names if os.environ.get(name)), None)
 
 
 def provider_class(class_path: str) -> type[ImageProvider]:

@@ -13,13 +13,8 @@ from wagtail.admin.forms.models import register_form_field_override
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.images import get_image_model
 
-from .views.access import can_generate
+from . import permissions
 from .widgets import image_field_override
-
-
-class GenerateMenuItem(MenuItem):
-    def is_shown(self, request: Any) -> bool:
-        return can_generate(request.user)
 
 
 @hooks.register("register_admin_urls")
@@ -34,25 +29,33 @@ def register_admin_urls() -> list:
 @hooks.register("register_admin_menu_item")
 def register_ai_images_menu() -> SubmenuMenuItem:
     # Other modules add items with @hooks.register("register_imagegen_menu_item").
-    menu = Menu(register_hook_name="register_imagegen_menu_item")
+    menu = Menu(register_hook_name="register_imagegen_menu_item", construct_hook_name="construct_imagegen_menu")
     return SubmenuMenuItem(_("AI images"), menu, name="imagegen", icon_name="imagegen-wand", order=310)
 
 
 @hooks.register("register_imagegen_menu_item")
 def register_generate_menu_item() -> MenuItem:
-    return GenerateMenuItem(_("Generate"), reverse("wagtail_imagegen:generate"), name="imagegen-generate",
+    return MenuItem(_("Generate"), reverse("wagtail_imagegen:generate"), name="imagegen-generate",
                             icon_name="imagegen-wand", order=100)
 
 
 @hooks.register("register_imagegen_menu_item")
 def register_jobs_menu_item() -> MenuItem:
-    return GenerateMenuItem(_("Jobs"), reverse("wagtail_imagegen:job_list"), name="imagegen-jobs",
+    return MenuItem(_("Jobs"), reverse("wagtail_imagegen:job_list"), name="imagegen-jobs",
                             icon_name="list-ul", order=200)
+
+
+@hooks.register("construct_imagegen_menu")
+@hooks.register("construct_reports_menu")
+def hide_menu_items_the_policy_refuses(request: Any, items: list) -> None:
+    items[:] = [item for item in items if permissions.menu_item_shown(request.user, item.name)]
 
 
 @hooks.register("register_permissions")
 def register_permissions() -> Any:
-    return Permission.objects.filter(content_type__app_label="wagtail_imagegen", codename="generate_image")
+    # In the group editor: "Can generate and edit images with AI" and "Can see everyone's AI image jobs".
+    return Permission.objects.filter(content_type__app_label="wagtail_imagegen",
+                                     codename__in=[permissions.GENERATE, permissions.VIEW_ALL])
 
 
 @hooks.register("register_icons")

@@ -11,11 +11,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
 from . import catalog, conf, jobs, lifecycle, presets
-from .catalog import ASPECT_RATIOS, RESOLUTIONS, JobSpec, ModelSpec
+from .catalog import ASPECT_RATIOS, RESOLUTIONS, FixedSizes, JobSpec, ModelSpec, TieredSizes
 from .models import GenerationJob, GenerationOutput
 
 # Partial images streamed per job when live previews are on (each costs about 100 output tokens).
@@ -43,8 +44,8 @@ CONTROL_LABELS = {
 }
 # The aspect picker of models that make any size: automatic, a ratio, the source image's, or exact pixels.
 ASPECT_AUTO, ASPECT_SOURCE, ASPECT_CUSTOM = "auto", "source", "custom"
-RESOLUTION_LABELS = {"1K": _("1K (about 1 megapixel)"), "2K": _("2K (about 4 megapixels)"),
-                     "4K": _("4K (about 8 megapixels)")}
+RESOLUTION_LABELS = {"512": _("512 (a quarter megapixel)"), "1K": _("1K (about 1 megapixel)"),
+                     "2K": _("2K (about 4 megapixels)"), "4K": _("4K (about 8 megapixels)")}
 # jobs.py error keys that belong to a differently named field here.
 FIELD_FOR_ERROR = {"partial_images": "previews", "output_compression": "output_format", "options": None}
 
@@ -54,10 +55,11 @@ def spec_label(name: str) -> Any:
     return next(spec_field.metadata["label"] for spec_field in catalog.option_fields() if spec_field.name == name)
 
 
-def aspect_choices() -> list[tuple[str, Any]]:
-    ratios = [(f"{w}:{h}", f"{w}:{h}") for w, h in ASPECT_RATIOS]
-    return [(ASPECT_AUTO, _("Automatic")), *ratios, (ASPECT_SOURCE, _("Same as the source image")),
-            (ASPECT_CUSTOM, _("Exact width × height"))]
+def aspect_choices(ratios: tuple[str, ...], *, exact: bool) -> list[tuple[str, Any]]:
+    """Automatic, the ratios, the source image's, and (on models that take any size) exact pixels."""
+    custom = [(ASPECT_CUSTOM, _("Exact width × height"))] if exact else []
+    return [(ASPECT_AUTO, _("Automatic")), *((ratio, ratio) for ratio in ratios),
+            (ASPECT_SOURCE, _("Same as the source image")), *custom]
 
 
 def aspect_value(choice: str, images: list[Any]) -> float | None:
@@ -124,6 +126,10 @@ class ImageGenForm(forms.Form):
         help_text=_("Optional, for example “winter”: the kept image becomes that variant of the original."),
     )
     provider = forms.ChoiceField(label=_("Image service"), required=False)
+    compare = forms.ChoiceField(
+        label=_("Also try with"), required=False,
+        help_text=_("Send the same prompt to a second image service, side by side, and keep the better picture."),
+    )
     previews = forms.BooleanField(
         label=_("Show previews while drawing"), required=False, initial=True,
         help_text=_("Costs a little more."),
@@ -136,16 +142,16 @@ class ImageGenForm(forms.Form):
         self.provider_alias = requested if requested in aliases else conf.default_alias()
         self.target = jobs.provider_target(self.provider_alias)
         offered = {model.name: model for model in self.target.offered}
-        # A retired default gives way to its successor (the admin notice says so), else to the first offered.
-        fallback = offered.get(self.target.model_name) or offered.get(self.target.model.successor or "")
-        fallback = fallback or next(iter(offered.values()), self.target.model)
-        self.model = offered.get(self.value_of("model") or "") or fallback
+        self.model = offered.get(self.value_of("model") or "") or usable_model(self.target)
         self.add_option_fields(list(offered.values()) or [self.model])
+        self.compare_job: GenerationJob | None = None
         if len(aliases) > 1:
             self.fields["provider"].choices = [(alias, provider_label(alias)) for alias in aliases]
             self.fields["provider"].initial = conf.default_alias()
+            self.fields["compare"].choices = [("", _("No second image service"))] + [
+                (alias, provider_label(alias)) for alias in aliases if alias != self.provider_alias]
         else:
-            del self.fields["provider"]
+            del self.fields["provider"], self.fields["compare"]
 
     def value_of(self, name: str) -> Any:
         """What the editor chose for `name`: the submitted value, else the initial one."""
@@ -161,16 +167,24 @@ class ImageGenForm(forms.Form):
             fields["model"] = forms.ChoiceField(label=spec_label("model"), initial=model.name, required=False,
                                                 choices=[(spec.name, model_label(spec)) for spec in offered])
         self.add_size_fields(model)
-        fields["quality"] = forms.ChoiceField(label=spec_label("quality"), initial="low",
-                                              choices=choices(model.qualities, QUALITY_LABELS))
-        fields["background"] = forms.ChoiceField(label=spec_label("background"), initial="auto",
-                                                 choices=choices(model.backgrounds, BACKGROUND_LABELS))
+        # A choice the model does not offer is no field at all (self.limits says why); one left out of a
+        # request (an API client's) is JobSpec's default.
+        if len(model.qualities) > 1:
+            fields["quality"] = forms.ChoiceField(label=spec_label("quality"), required=False, initial="low",
+                                                  choices=choices(model.qualities, QUALITY_LABELS))
+        if model.transparency != "no":
+            fields["background"] = forms.ChoiceField(label=spec_label("background"), required=False, initial="auto",
+                                                     choices=choices(model.backgrounds, BACKGROUND_LABELS))
         if model.transparency == "preview":
             fields["background"].help_text = _("Transparent backgrounds are a preview feature of this model.")
-        fields["output_format"] = forms.ChoiceField(label=spec_label("output_format"), initial="png",
-                                                    choices=choices(model.formats, FORMAT_LABELS))
+        if len(model.formats) > 1:
+            fields["output_format"] = forms.ChoiceField(label=spec_label("output_format"), required=False,
+                                                        initial="png",
+                                                        choices=choices(model.formats, FORMAT_LABELS))
         fields["n"] = forms.IntegerField(label=spec_label("n"), min_value=1, max_value=model.max_n, initial=2)
         fields["n"].widget.attrs.update({"min": 1, "max": model.max_n})
+        if not model.accepts_n:
+            fields["n"].help_text = _("This model makes one image a call: each candidate is a call of its own.")
         if model.input_fidelity == "parameter":
             fields["input_fidelity"] = forms.ChoiceField(label=spec_label("input_fidelity"),
                                                          choices=FIDELITY_CHOICES, required=False)
@@ -180,20 +194,43 @@ class ImageGenForm(forms.Form):
                                                 choices=choices(values, CONTROL_LABELS.get(control, {})))
 
     def add_size_fields(self, model: ModelSpec) -> None:
-        if not model.sizes.flexible:
+        sizes = model.sizes
+        if isinstance(sizes, FixedSizes):
             self.fields["size"] = forms.ChoiceField(label=spec_label("size"), initial="auto",
-                                                    choices=choices(model.sizes.offered, SIZE_LABELS))
+                                                    choices=choices(sizes.offered, SIZE_LABELS))
             return
+        # Tiered models (Gemini) make their own ratios at their own tiers; the others any ratio, or exact pixels.
+        tiered = isinstance(sizes, TieredSizes)
+        ratios = sizes.ratios if tiered else tuple(f"{w}:{h}" for w, h in ASPECT_RATIOS)
+        tiers = sizes.tiers if tiered else tuple(RESOLUTIONS)
         # Both optional: a bare `size` (WIDTHxHEIGHT or auto) is taken as exact, as the API takes it.
         self.fields["aspect"] = forms.ChoiceField(label=_("Aspect ratio"), initial=ASPECT_AUTO, required=False,
-                                                  choices=aspect_choices())
-        self.fields["resolution"] = forms.ChoiceField(label=_("Resolution"), initial="1K", required=False,
-                                                      choices=[(key, RESOLUTION_LABELS.get(key, key))
-                                                               for key in RESOLUTIONS])
+                                                  choices=aspect_choices(ratios, exact=sizes.flexible))
+        self.fields["resolution"] = forms.ChoiceField(
+            label=_("Resolution"), required=False, initial=sizes.default_tier if tiered else "1K",
+            choices=[(key, RESOLUTION_LABELS.get(key, key)) for key in tiers])
+        if len(tiers) == 1:
+            self.fields["resolution"].widget = forms.HiddenInput()
+        if tiered:  # exact pixels are not a choice; an API client's size is mapped (or refused) all the same
+            self.fields["size"] = forms.CharField(required=False, widget=forms.HiddenInput())
+            return
         self.fields["size"] = forms.CharField(
             label=_("Width × height"), required=False, initial="",
             help_text=_("Exact pixels as WIDTHxHEIGHT, for example 2560x1440 (for “Exact width × height”)."),
         )
+
+    @property
+    def limits(self) -> list[str]:
+        """What the chosen model cannot do, said where its fields would be."""
+        model, said = self.model, []
+        if model.transparency == "no":
+            said.append(_("%(model)s cannot make transparent backgrounds.") % {"model": model.label})
+        if not model.mask:
+            said.append(_("%(model)s edits without a mask: describe the part to change.") % {"model": model.label})
+        if len(model.qualities) == 1:
+            said.append(_("%(model)s has no quality setting: the resolution decides the cost.") % {
+                "model": model.label})
+        return said
 
     @property
     def notices(self) -> list[str]:
@@ -218,7 +255,8 @@ class ImageGenForm(forms.Form):
 
     def resolved_size(self, data: dict[str, Any]) -> str:
         """The size to ask for: the fixed choice, the aspect × resolution, or the exact pixels typed."""
-        if not self.model.sizes.flexible:
+        sizes = self.model.sizes
+        if isinstance(sizes, FixedSizes):
             return data.get("size") or "auto"
         aspect = data.get("aspect") or (ASPECT_CUSTOM if data.get("size") else ASPECT_AUTO)
         if aspect == ASPECT_CUSTOM:
@@ -226,7 +264,8 @@ class ImageGenForm(forms.Form):
         ratio = aspect_value(aspect, data.get("images") or [])
         if ratio is None:
             return "auto"
-        return self.model.sizes.size_for(ratio, data.get("resolution") or "1K")
+        default_tier = sizes.default_tier if isinstance(sizes, TieredSizes) else "1K"
+        return sizes.size_for(ratio, data.get("resolution") or default_tier)
 
     def spec(self, data: dict[str, Any] | None = None) -> JobSpec:
         """The job options of the valid fields, or of `data` (defaults stand in for invalid ones)."""
@@ -243,16 +282,56 @@ class ImageGenForm(forms.Form):
         return {"provider": self.provider_alias, "invariants": data.get("invariants") or ""}
 
     def submit(self, user: Any) -> GenerationJob | None:
-        """Queue the job; None (with the errors on the form) when jobs.py refuses it."""
-        data = self.cleaned_data
+        """Queue the job (and the second service's, in `compare_job`); None, with the errors on the form, when
+        jobs.py refuses either: then neither is queued."""
+        compare = self.compare_target()
         try:
-            if data["images"]:
-                return jobs.submit_edit(data["images"], data["prompt"], self.spec(), mask=data.get("mask"),
-                                        user=user, label=data.get("label") or "", **self.service_arguments())
-            return jobs.submit_generation(data["prompt"], self.spec(), user=user, **self.service_arguments())
+            with transaction.atomic():  # jobs are enqueued on commit: a refused second job unqueues the first
+                job = self.submit_to(user, self.spec(), self.provider_alias)
+                if compare is not None:
+                    try:
+                        self.compare_job = self.submit_to(user, self.compare_spec(compare), compare.alias)
+                    except ValidationError as error:
+                        raise CompareRefused(compare.alias, error) from error
+                return job
+        except CompareRefused as refused:
+            self.add_error("compare", refused.messages)
         except ValidationError as error:
             add_service_errors(self, error)
+        self.compare_job = None
+        return None
+
+    def submit_to(self, user: Any, spec: JobSpec, provider: str) -> GenerationJob:
+        data = self.cleaned_data
+        invariants = data.get("invariants") or ""
+        if data["images"]:
+            return jobs.submit_edit(data["images"], data["prompt"], spec, mask=data.get("mask"), user=user,
+                                    label=data.get("label") or "", provider=provider, invariants=invariants)
+        return jobs.submit_generation(data["prompt"], spec, user=user, provider=provider, invariants=invariants)
+
+    def compare_target(self) -> jobs.Target | None:
+        """The second image service chosen, with the model it drafts on."""
+        alias = getattr(self, "cleaned_data", {}).get("compare") if "compare" in self.fields else None
+        if not alias or alias == self.provider_alias:
             return None
+        target = jobs.provider_target(alias)
+        model = usable_model(target)
+        return jobs.Target(target.alias, target.config, model, model.name, target.default_partials)
+
+    def compare_spec(self, compare: jobs.Target) -> JobSpec:
+        """This form's options as the second service's model takes them (its nearest size, its qualities)."""
+        return catalog.fitted(self.spec(), compare.model, compare.model_name)
+
+    def compare_estimate(self) -> Decimal:
+        """What the second service's job should cost (nothing without one)."""
+        if not hasattr(self, "cleaned_data"):
+            self.full_clean()
+        compare = self.compare_target()
+        if compare is None:
+            return Decimal(0)
+        data = self.cleaned_data
+        return jobs.estimate_cost(data.get("prompt") or "", self.compare_spec(compare), images=data.get("images") or (),
+                                  model=compare.model, provider=compare.alias, invariants=data.get("invariants") or "")
 
     def estimate(self, **changes: Any) -> Decimal:
         """The cost estimate of what the form says now, valid or not (with `changes` to the options)."""
@@ -273,6 +352,21 @@ class ImageGenForm(forms.Form):
 
 def catalog_help(control: str) -> Any:
     return next(spec_field.metadata["help"] for spec_field in catalog.option_fields() if spec_field.name == control)
+
+
+class CompareRefused(Exception):
+    """The second image service refused its job: its messages, named by the service."""
+
+    def __init__(self, alias: str, error: ValidationError) -> None:
+        self.messages = [f"{alias}: {message}" for message in error.messages]
+        super().__init__("; ".join(self.messages))
+
+
+def usable_model(target: jobs.Target) -> ModelSpec:
+    """The provider's draft model, or, retired, its successor (the admin notice says so), else the first offered."""
+    offered = {model.name: model for model in target.offered}
+    chosen = offered.get(target.model_name) or offered.get(target.model.successor or "")
+    return chosen or next(iter(offered.values()), target.model)
 
 
 def provider_label(alias: str) -> str:

@@ -13,6 +13,7 @@ WAGTAIL_IMAGEGEN["RATE_LIMITS"]["default"]["CONCURRENT_REQUESTS"] = 4.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -238,16 +239,46 @@ def release_slot(slot: Slot) -> None:
     RateLimitState.objects.filter(pk=slot.key, tat=slot.expires).update(tat=0.0)
 
 
+def renew_slot(slot: Slot, hold: float) -> Slot | None:
+    """The slot held for another `hold` seconds; None if it had expired and another worker took it."""
+    expires = time.time() + hold
+    if RateLimitState.objects.filter(pk=slot.key, tat=slot.expires).update(tat=expires):
+        return Slot(slot.key, expires)
+    return None
+
+
+class SlotHold:
+    """What api_slot yields: true when the call may go; `renew()` keeps a held slot for a long call (from the
+    job's heartbeat thread, hence the lock), so a dead worker's slot frees after one short hold."""
+
+    def __init__(self, slot: Slot | None, free: bool) -> None:
+        self.slot, self.free = slot, free
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return self.free
+
+    def renew(self, hold: float) -> None:
+        with self._lock:
+            if self.slot is not None:
+                self.slot = renew_slot(self.slot, hold) or self.slot
+
+    def release(self) -> None:
+        with self._lock:
+            if self.slot is not None:
+                release_slot(self.slot)
+
+
 @contextmanager
-def api_slot(alias: str, hold: float) -> Iterator[bool]:
-    """Hold one of the provider's CONCURRENT_REQUESTS slots for the block; yields False when none is free
-    (always True when the provider has no cap)."""
+def api_slot(alias: str, hold: float) -> Iterator[SlotHold]:
+    """Hold one of the provider's CONCURRENT_REQUESTS slots for the block; yields a false SlotHold when none is
+    free (always true when the provider has no cap)."""
     if not concurrency_cap(alias):
-        yield True
+        yield SlotHold(None, True)
         return
     slot = acquire_slot(alias, hold)
+    held = SlotHold(slot, slot is not None)
     try:
-        yield slot is not None
+        yield held
     finally:
-        if slot is not None:
-            release_slot(slot)
+        held.release()

@@ -10,7 +10,7 @@ from PIL import Image as PILImage
 
 from . import conf
 from .models import GenerationJob
-from .providers.base import ImageRequest, InputImage
+from .providers.base import ImageRequest, InputImage, Turn
 
 SENDABLE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
@@ -60,4 +60,45 @@ def build_request(job: GenerationJob) -> ImageRequest:
     return ImageRequest(
         kind=job.kind, prompt=job.sent_prompt, spec=replace(job.spec, partial_images=job.spec.partial_images or 0),
         images=images, mask=mask, user=str(job.requested_by_id) if job.requested_by_id else None,
+        history=conversation(job),
     )
+
+
+# A refinement chain longer than this starts a new conversation from the last candidate (each turn
+# resends its images, so a long chain would outgrow the request).
+MAX_TURNS = 8
+
+
+def conversation(job: GenerationJob) -> tuple[Turn, ...]:
+    """The earlier turns of a refinement, oldest first, where the provider recorded its turns (Gemini):
+    each ancestor's prompt and sources, then the model's answer with the image that was refined.
+
+    Empty when the job is no refinement, or a job in the chain has no record of its turn (another
+    provider made it): the request is then a plain edit of the candidate.
+    """
+    chain = []
+    output = job.parent_output
+    while output is not None and len(chain) < MAX_TURNS:
+        chain.append(output)
+        output = output.job.parent_output
+    turns: list[Turn] = []
+    for output in reversed(chain):
+        parent = output.job
+        recorded = model_turn(parent, output.index)
+        if recorded is None or output.image is None:
+            return ()
+        sources = () if parent.parent_output_id else tuple(
+            source_input(image, position) for position, image in enumerate(parent.source_images()))
+        made = InputImage(data=read_image_file(output.image), name=f"turn-{len(turns)}.png",
+                          mime_type=output.mime_type or "image/png")
+        turns += [Turn("user", parent.sent_prompt, images=sources), Turn("model", images=(made,), parts=recorded)]
+    return tuple(turns)
+
+
+def model_turn(job: GenerationJob, index: int) -> tuple[dict[str, Any], ...] | None:
+    """The provider's record of the turn that made output `index` of `job` (see providers/gemini.py)."""
+    records = (job.response or {}).get("gemini")
+    if not isinstance(records, list) or not 0 <= index < len(records) or not isinstance(records[index], dict):
+        return None
+    parts = records[index].get("turn")
+    return tuple(parts) if isinstance(parts, list) and parts else None

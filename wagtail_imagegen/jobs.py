@@ -22,7 +22,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 from wagtail.models import Collection
 
-from . import catalog, conf, governance, pricing, reports, tasks
+from . import catalog, conf, governance, permissions, pricing, reports, tasks
 from .catalog import JobSpec, ModelSpec
 from .compat import get_image_permission_policy
 from .models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant, JobSourceImage
@@ -72,7 +72,7 @@ def compose_prompt(prompt: str, invariants: str = "") -> str:
 
 
 def check_permission(user: Any) -> None:
-    if user is not None and not user.has_perm(PERMISSION):
+    if user is not None and not permissions.can_generate(user):
         raise PermissionDenied(_("You do not have permission to generate images."))
 
 
@@ -256,7 +256,8 @@ def final_quality(output: GenerationOutput, prompt: str, *, user: Any = None) ->
     """Re-render a draft once with the provider's FINAL_MODEL at high quality."""
     target = resolve_target(output.job.provider)
     final = resolve_target(output.job.provider, target.config.final_model or target.model_name)
-    spec = output.job.spec.updated(model=final.model_name, quality="high", n=1)
+    quality = "high" if "high" in final.model.qualities else final.model.qualities[-1]  # Gemini has only auto
+    spec = output.job.spec.updated(model=final.model_name, quality=quality, n=1)
     spec = replace(spec, input_fidelity="high" if final.model.input_fidelity == "parameter" else None,
                    complexity=spec.complexity if "complexity" in final.model.controls else None)
     return refine(output, prompt, spec, user=user)

@@ -16,7 +16,7 @@ from . import reports
 from .views import batches, library
 from .views import remake as remake_views
 from .views import reports as report_views
-from .views.access import can_generate
+from .views.health import HealthSummaryItem
 
 app_name = "wagtail_imagegen_library"
 urlpatterns = [
@@ -34,16 +34,6 @@ urlpatterns = [
 ]
 
 
-class BatchesMenuItem(MenuItem):
-    def is_shown(self, request: Any) -> bool:
-        return can_generate(request.user)
-
-
-class UsageMenuItem(MenuItem):
-    def is_shown(self, request: Any) -> bool:
-        return report_views.can_view_usage(request.user)
-
-
 @hooks.register("register_admin_urls")
 def register_library_urls() -> list:
     return [path("imagegen/library/", include((urlpatterns, app_name), namespace=app_name))]
@@ -55,19 +45,20 @@ hooks.register("register_bulk_action", remake_views.RemakeBulkAction)
 
 @hooks.register("register_imagegen_menu_item")
 def register_batches_menu_item() -> MenuItem:
-    return BatchesMenuItem(_("Batches"), reverse("wagtail_imagegen_library:batches"), name="imagegen-batches",
+    return MenuItem(_("Batches"), reverse("wagtail_imagegen_library:batches"), name="imagegen-batches",
                            icon_name="image", order=300)
 
 
 @hooks.register("register_reports_menu_item")
 def register_usage_report_menu_item() -> MenuItem:
-    return UsageMenuItem(_("AI image usage"), reverse("wagtail_imagegen_library:usage"), name="imagegen-usage",
+    return MenuItem(_("AI image usage"), reverse("wagtail_imagegen_library:usage"), name="imagegen-usage",
                          icon_name="imagegen-wand", order=1300)
 
 
 @hooks.register("construct_homepage_summary_items")
 def add_usage_summary_item(request: Any, items: list) -> None:
     items.append(report_views.UsageSummaryItem(request))
+    items.append(HealthSummaryItem(request))
 
 
 @hooks.register("insert_editor_js")

@@ -127,8 +127,12 @@ class GenerationJob(models.Model):
     # The worker contract: attempts count claims (so crashes count too), the lease fences workers.
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     max_attempts = models.PositiveIntegerField(_("maximum attempts"), default=5)
-    lease_owner = models.CharField(max_length=32, blank=True)
+    # The owner names its host, process and cluster (leases.py), so an operator can tell whose it is.
+    lease_owner = models.CharField(max_length=160, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The owner's last heartbeat, and when a job was last taken over from a worker that stopped.
+    lease_renewed_at = models.DateTimeField(null=True, blank=True)
+    lease_retaken_at = models.DateTimeField(null=True, blank=True, db_index=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # When a wake-up message was last sent; the reconciler re-sends only stale ones.
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -163,7 +167,8 @@ class GenerationJob(models.Model):
         verbose_name = _("generation job")
         verbose_name_plural = _("generation jobs")
         ordering = ["-created_at"]
-        permissions = [("generate_image", _("Can generate and edit images with AI"))]
+        permissions = [("generate_image", _("Can generate and edit images with AI")),
+                       ("view_all_jobs", _("Can see everyone's AI image jobs"))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.prompt[:60]}"
@@ -176,6 +181,13 @@ class GenerationJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED_STATUSES
+
+    @property
+    def worker_stopped(self) -> bool:
+        """Running, but its worker stopped renewing the lease: the reconciler will hand it on."""
+        return self.status == self.Status.RUNNING and bool(self.lease_expires_at) and (
+            self.lease_expires_at < timezone.now()
+        )
 
     @property
     def digital_source_type(self) -> str:
@@ -286,3 +298,36 @@ class RateLimitState(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WorkerPresence(models.Model):
+    """A qcluster worker process that is alive: it says so every RECONCILE_SECONDS (reconciling.py)."""
+
+    owner = models.CharField(max_length=160, primary_key=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("worker presence")
+        verbose_name_plural = _("worker presences")
+
+    def __str__(self) -> str:
+        return self.owner
+
+
+class ReconcilerRun(models.Model):
+    """The one row that says when the reconciler last ran; taking it is how workers agree who runs next."""
+
+    NAME = "reconciler"
+
+    name = models.CharField(max_length=32, primary_key=True)
+    ran_at = models.DateTimeField(null=True, blank=True)
+    enqueued = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reconciler run")
+        verbose_name_plural = _("reconciler runs")
+
+    def __str__(self) -> str:
+        return self.name

@@ -51,22 +51,9 @@ def kept_outputs(*, image_ids: Iterable[int] = (), label: str | None = None,
     return outputs
 
 
-def translated_spec(spec: JobSpec, model: ModelSpec, model_name: str, *, kind: str) -> JobSpec:
-    """The same request in what `model` takes: what it lacks falls back to the nearest it has."""
-    spec = replace(spec, model=model_name, n=1, partial_images=0)
-    if model.input_fidelity != "parameter":
-        spec = replace(spec, input_fidelity=None)
-    if spec.complexity is not None and "complexity" not in model.controls:
-        spec = replace(spec, complexity=None)
-    if model.sizes.problem(spec.size):
-        spec = replace(spec, size="auto" if model.sizes.auto else model.sizes.offered[0])
-    if spec.quality not in model.qualities:
-        spec = replace(spec, quality="high" if "high" in model.qualities else model.qualities[0])
-    if spec.output_format not in model.formats:
-        spec = replace(spec, output_format=model.formats[0], output_compression=None)
-    if spec.background not in model.backgrounds:
-        spec = replace(spec, background="auto")
-    return spec
+def translated_spec(spec: JobSpec, model: ModelSpec, model_name: str, *, kind: str) -> JobSpec:  # noqa: ARG001
+    """The same request in what `model` takes, once and without previews (catalog.fitted)."""
+    return catalog.fitted(replace(spec, n=1, partial_images=0), model, model_name)
 
 
 def plan_remake(outputs: Sequence[GenerationOutput], *, model: str, provider: str | None = None,

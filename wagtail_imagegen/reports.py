@@ -45,14 +45,16 @@ def usage_figures() -> dict[str, Any]:
     }
 
 
-def usage_rows(jobs: QuerySet[GenerationJob]) -> QuerySet:
-    """One row a user, month and model: jobs, images, tokens and cost (newest month first)."""
+def usage_rows(jobs: QuerySet[GenerationJob], *, per_user: bool = True) -> QuerySet:
+    """One row a user (unless not `per_user`), month and model: jobs, images, tokens and cost (newest month
+    first)."""
+    keys = ["requested_by", "month", "model"] if per_user else ["month", "model"]
     return (
         jobs.order_by()
         .annotate(month=TruncMonth("created_at"))
-        .values("requested_by", "month", "model")
+        .values(*keys)
         .annotate(**usage_figures())
-        .order_by("-month", "requested_by", "model")
+        .order_by("-month", *[key for key in keys if key != "month"])
     )
 
 

@@ -3,13 +3,15 @@
 django-q2 guarantees neither exactly-once nor delivery (see the README's architecture section), so
 the job row is the source of truth and a message only says "look at job X":
 
-1. A job is claimed with one conditional UPDATE (a lease with an owner token); a duplicate delivery
-   finds the lease held and returns.
+1. A job is claimed with one conditional UPDATE (a lease with an owner token, leases.py); a duplicate
+   delivery finds the lease held and returns. The worker renews the short lease while it works (a
+   heartbeat), so a dead worker's job is free again about LEASE_SECONDS after the death.
 2. The API is called outside any transaction. Its bytes and a manifest go to storage before anything
    else, so a retry after a crash reuses them instead of paying again.
-3. Every later write is fenced by the lease token.
+3. Every later write is fenced by the lease token; writes to storage are preceded by a renewal.
 4. Transient errors re-schedule the job with backoff (never django-q2's own retry); the reconciler
-   (a Schedule every minute) revives jobs whose message was lost or whose worker died.
+   (every RECONCILE_SECONDS from the workers, reconciling.py, and a Schedule every minute) revives jobs
+   whose message was lost or whose worker died.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -35,7 +36,8 @@ from . import catalog, conf, governance, outputs, pricing, ratelimits, reports
 from .catalog import ModelSpec
 from .inputs import build_request
 from .languages import in_requester_language
-from .models import GenerationJob
+from .leases import Heartbeat, LeaseLost, claim, lease_seconds
+from .models import GenerationJob, ReconcilerRun
 from .providers.base import PartialImage, ProviderError, RateLimited, redact
 
 logger = logging.getLogger(__name__)
@@ -44,10 +46,6 @@ RUN_JOB = "wagtail_imagegen.tasks.run_job"
 RECONCILE = "wagtail_imagegen.tasks.reconcile"
 SCHEDULE_NAME = "wagtail_imagegen.reconcile"
 Status, ApiState = GenerationJob.Status, GenerationJob.ApiState
-
-
-class LeaseLost(Exception):
-    """Another worker (or a cancellation) took the job over; stop without writing."""
 
 
 class Deferred(Exception):
@@ -109,21 +107,10 @@ def delayed_orm_broker(eta: datetime) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def lease_seconds() -> float:
-    """Longer than django-q2 lets a task live (it kills a task at its timeout + 3 s), so a live run never
-    outlives its lease; a crashed run's job is free again soon after."""
+def call_seconds() -> float:
+    """The longest a task may live: django-q2 kills it at its timeout + 3 s (or the slowest provider's)."""
     cluster_timeout = (getattr(settings, "Q_CLUSTER", {}) or {}).get("timeout")
     return float(cluster_timeout or max(c.timeout for c in map(conf.provider_config, conf.provider_aliases()))) + 30
-
-
-def lease(job_id: Any) -> str | None:
-    """Claim the job with one conditional UPDATE; the owner token, or None if it is not ours to run."""
-    token, now = uuid.uuid4().hex, timezone.now()
-    claimed = GenerationJob.objects.filter(pk=job_id).claimable(now).update(
-        status=Status.RUNNING, lease_owner=token, lease_expires_at=now + timedelta(seconds=lease_seconds()),
-        attempts=F("attempts") + 1, next_attempt_at=None,
-    )
-    return token if claimed else None
 
 
 def fenced(job: GenerationJob, token: str, **changes: Any) -> None:
@@ -146,12 +133,13 @@ def release(**changes: Any) -> dict[str, Any]:
 @in_requester_language
 def run_job(job_id: str) -> str:
     """Run one job to its end or its next retry. Safe to call any number of times, concurrently."""
-    token = lease(job_id)
+    token = claim(job_id)
     if token is None:
         return "skipped"
     job = GenerationJob.objects.select_related("requested_by").get(pk=job_id)
     try:
-        execute(job, token)
+        with Heartbeat(job.pk, token) as heartbeat:
+            execute(job, token, heartbeat)
     except LeaseLost:
         logger.warning("imagegen job %s: lease lost, another worker or a cancellation took over", job_id)
         return "lease-lost"
@@ -168,18 +156,19 @@ def run_job(job_id: str) -> str:
     return job.status
 
 
-def execute(job: GenerationJob, token: str) -> None:
+def execute(job: GenerationJob, token: str, heartbeat: Heartbeat) -> None:
     if job.started_at is None:
         fenced(job, token, started_at=timezone.now())
     manifest = outputs.load_manifest(job)
     if manifest is None:
-        manifest = call_api(job, token)
+        manifest = call_api(job, token, heartbeat)
     record_response(job, token, manifest)
     job.refresh_from_db(fields=["status"])
     if job.status == Status.CANCELLED:
         fenced(job, token, **release())
         return
     for output in job.outputs.order_by("index"):
+        heartbeat.confirm()
         outputs.save_as_image(output)
         outputs.discard_raw(output)
     reports.log_generation(job)  # "Generated with AI" in each new image's history
@@ -202,17 +191,19 @@ def wait_for_rate_limit(job: GenerationJob) -> None:
 
 
 @contextmanager
-def api_slot(job: GenerationJob) -> Iterator[None]:
-    """One of the provider's CONCURRENT_REQUESTS slots (governance.py) for the call, or defer the job."""
-    with governance.api_slot(job.provider, hold=lease_seconds()) as free:
-        if not free:
+def api_slot(job: GenerationJob, heartbeat: Heartbeat) -> Iterator[None]:
+    """One of the provider's CONCURRENT_REQUESTS slots (governance.py) for the call, or defer the job; held for
+    a lease at a time and renewed with it."""
+    with governance.api_slot(job.provider, hold=lease_seconds()) as held:
+        if not held:
             raise Deferred(governance.slot_wait())
-        yield
+        with heartbeat.renewing(lambda: held.renew(lease_seconds())):
+            yield
 
 
-def call_api(job: GenerationJob, token: str) -> dict[str, Any]:
+def call_api(job: GenerationJob, token: str, heartbeat: Heartbeat) -> dict[str, Any]:
     """Call the provider once; store its bytes before anything else. Returns the stored manifest."""
-    with api_slot(job):
+    with api_slot(job, heartbeat):
         wait_for_rate_limit(job)
         # A previous attempt that died mid-call may have been charged: say so if we call again.
         fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
@@ -220,13 +211,15 @@ def call_api(job: GenerationJob, token: str) -> dict[str, Any]:
         request = build_request(job)
         started = time.monotonic()
         with conf.get_provider(job.provider) as provider:
-            result = provider.run(request, on_partial=lambda partial: store_partial(job, token, partial))
+            result = provider.run(request, on_partial=lambda partial: store_partial(job, token, heartbeat, partial))
     job.api_seconds = time.monotonic() - started
+    heartbeat.confirm()  # a worker that was frozen past its lease must not store what it got
     return outputs.store_result(job, result)
 
 
-def store_partial(job: GenerationJob, token: str, partial: PartialImage) -> None:
+def store_partial(job: GenerationJob, token: str, heartbeat: Heartbeat, partial: PartialImage) -> None:
     """Keep the latest streamed preview on the job, for the editor's progress view."""
+    heartbeat.confirm()
     extension = outputs.EXTENSIONS.get(partial.mime_type, "png")
     name = outputs.write_file(f"imagegen/partials/{job.pk}.{extension}", partial.data)
     fenced(job, token, partial_image=name)
@@ -322,8 +315,20 @@ def fail(job: GenerationJob, token: str, code: str, message: str, *, detail: str
 
 
 def stale_after() -> timedelta:
-    """How long a wake-up may wait in the queue before the reconciler sends another one."""
-    return timedelta(seconds=lease_seconds())
+    """How long a wake-up may wait in the queue (behind calls as long as call_seconds) before the reconciler
+    sends another one."""
+    return timedelta(seconds=call_seconds())
+
+
+def lost_messages_before(now: datetime) -> datetime:
+    """Queued jobs enqueued before this have presumably lost their wake-up: after stale_after, or after two
+    reconciler periods when the broker shows no message at all (the message then died with a cluster that
+    had prefetched it, or waits in a live cluster's prefetch, where a second one is harmless)."""
+    from django_q.brokers import get_broker
+
+    if get_broker().queue_size() == 0:
+        return now - timedelta(seconds=2 * float(conf.setting("RECONCILE_SECONDS")))
+    return now - stale_after()
 
 
 def reconcile() -> dict[str, int]:
@@ -337,11 +342,13 @@ def reconcile() -> dict[str, int]:
     )
     due = list(
         GenerationJob.objects.claimable(now)
-        .exclude(status=Status.QUEUED, enqueued_at__gte=now - stale_after())
+        .exclude(status=Status.QUEUED, enqueued_at__gte=lost_messages_before(now))
         .values_list("pk", flat=True)
     )
     for job_id in due:
         enqueue(job_id)
+    ReconcilerRun.objects.update_or_create(name=ReconcilerRun.NAME,
+                                           defaults={"ran_at": now, "enqueued": len(due), "failed": exhausted})
     return {"failed": exhausted, "enqueued": len(due)}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import date
 from typing import Any
 
 import httpx
@@ -12,6 +13,9 @@ import pytest
 from wagtail_imagegen.testing import FakeImageAPI, ServedFakeAPI, serve_fake_api
 
 KEY = "sk-fake-key"
+# The Gemini route's tests: Google's key, and the day their model calendar is read on.
+GEMINI_KEY = "g-fake-key"
+GEMINI_TODAY = date(2026, 12, 3)
 
 
 @pytest.fixture
@@ -46,3 +50,14 @@ def serve() -> Iterator[Callable[..., tuple[ServedFakeAPI, httpx.Client]]]:
             return served, stack.enter_context(client_for(served))
 
         yield start
+
+
+@pytest.fixture
+def gemini_api() -> FakeImageAPI:
+    return FakeImageAPI(api_key=GEMINI_KEY, today=GEMINI_TODAY)
+
+
+@pytest.fixture
+def gemini_served(gemini_api: FakeImageAPI) -> Iterator[ServedFakeAPI]:
+    with serve_fake_api(gemini_api) as served:
+        yield served

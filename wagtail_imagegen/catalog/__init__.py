@@ -6,11 +6,22 @@
 
 from .options import JobSpec, option_fields
 from .registry import CatalogError, catalog, listed_names, model_spec, offered_models, today
-from .spec import ASPECT_RATIOS, RESOLUTIONS, FixedSizes, FlexibleSizes, ModelSpec, OutputTokens, Price, parse_size
-from .validation import inputs_problem, option_problems, prompt_problem
+from .spec import (
+    ASPECT_RATIOS,
+    RESOLUTIONS,
+    FixedSizes,
+    FlexibleSizes,
+    ModelSpec,
+    OutputTokens,
+    Price,
+    TieredSizes,
+    TierTokens,
+    parse_size,
+)
+from .validation import fitted, inputs_problem, option_problems, prompt_problem
 
 __all__ = [
     "ASPECT_RATIOS", "RESOLUTIONS", "CatalogError", "FixedSizes", "FlexibleSizes", "JobSpec", "ModelSpec",
-    "OutputTokens", "Price", "catalog", "inputs_problem", "listed_names", "model_spec", "offered_models",
-    "option_fields", "option_problems", "parse_size", "prompt_problem", "today",
+    "OutputTokens", "Price", "TierTokens", "TieredSizes", "catalog", "fitted", "inputs_problem", "listed_names",
+    "model_spec", "offered_models", "option_fields", "option_problems", "parse_size", "prompt_problem", "today",
 ]

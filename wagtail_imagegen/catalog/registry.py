@@ -22,10 +22,11 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .gemini import GEMINI_MODELS
 from .openai import OPENAI_MODELS
 from .spec import FixedSizes, FlexibleSizes, ModelSpec, OutputTokens
 
-BUILTIN: tuple[ModelSpec, ...] = OPENAI_MODELS
+BUILTIN: tuple[ModelSpec, ...] = OPENAI_MODELS + GEMINI_MODELS
 SNAPSHOT_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 # Every option any known model has, so an unknown name is refused nothing (the API has the last word).
 PERMISSIVE = ModelSpec(

@@ -125,7 +125,98 @@ class FlexibleSizes:
         return max(self.multiple, round(length / self.multiple) * self.multiple)
 
 
-SizeRule = FixedSizes | FlexibleSizes
+def ratio_name(width: int, height: int) -> str:
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}"
+
+
+def ratio_value(name: str) -> float:
+    width, _sep, height = name.partition(":")
+    return int(width) / int(height)
+
+
+@dataclass(frozen=True)
+class TieredSizes:
+    """Named aspect ratios at a few resolution tiers, each one exact size (the Gemini image models).
+
+    A WIDTHxHEIGHT asked for is mapped to the nearest ratio and the smallest tier that covers its pixels;
+    the image keeps the size the model makes (`made()`), it is never rescaled to the one asked for.
+    """
+
+    table: Mapping[str, Mapping[str, tuple[int, int]]]  # tier -> ratio ("16:9") -> (width, height)
+    default_tier: str = "1K"  # what the API makes when no tier is sent
+    auto: bool = True
+    tier_parameter: bool = True  # False: the model takes no imageSize (it makes one size a ratio)
+    # How far (in log of the ratio) an asked-for aspect may be from the nearest one the model makes:
+    # 0.12 takes 1536x1024 as 3:2 and 1920x1080 as 16:9, and refuses 3:1 when the widest is 21:9.
+    tolerance: float = 0.12
+
+    @property
+    def flexible(self) -> bool:
+        return False
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        return tuple(self.table)
+
+    @property
+    def ratios(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(ratio for sizes in self.table.values() for ratio in sizes))
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        exact = (f"{width}x{height}" for sizes in self.table.values() for width, height in sizes.values())
+        return (("auto",) if self.auto else ()) + tuple(dict.fromkeys(exact))
+
+    def nearest_ratio(self, aspect: float, tier: str | None = None) -> str:
+        ratios = tuple(self.table[tier]) if tier else self.ratios
+        return min(ratios, key=lambda name: abs(math.log(ratio_value(name) / aspect)))
+
+    def fit(self, size: str) -> tuple[str, str] | None:
+        """The (ratio, tier) that makes `size`, or None when no ratio is near enough or no tier is large enough."""
+        parsed = parse_size(size)
+        if parsed is None:
+            return None
+        width, height = parsed
+        ratio = self.nearest_ratio(width / height)
+        if abs(math.log(ratio_value(ratio) * height / width)) > self.tolerance:
+            return None
+        tier = next((tier for tier, sizes in self.table.items()
+                     if ratio in sizes and sizes[ratio][0] * sizes[ratio][1] >= width * height), None)
+        return (ratio, tier) if tier else None
+
+    def tier_of(self, size: str) -> str:
+        fitted = self.fit(size)
+        return fitted[1] if fitted else self.default_tier
+
+    def made(self, size: str) -> tuple[int, int]:
+        """The pixels the model makes for `size` (auto: a square of the default tier)."""
+        ratio, tier = self.fit(size) or ("1:1", self.default_tier)
+        return self.table[tier].get(ratio) or next(iter(self.table[tier].values()))
+
+    def problem(self, size: str) -> str | None:
+        if (size == "auto" and self.auto) or self.fit(size):
+            return None
+        parsed = parse_size(size)
+        if parsed is None:
+            return _("Give the size as WIDTHxHEIGHT in pixels, for example 1536x1024.")
+        ratio = self.nearest_ratio(parsed[0] / parsed[1])
+        choices = ", ".join(f"{sizes[ratio][0]}x{sizes[ratio][1]}" for sizes in self.table.values() if ratio in sizes)
+        if abs(math.log(ratio_value(ratio) * parsed[1] / parsed[0])) > self.tolerance:
+            return _("This model makes the aspect ratios %(ratios)s; the nearest to %(size)s is %(ratio)s "
+                     "(%(choices)s).") % {"ratios": ", ".join(self.ratios), "size": size, "ratio": ratio,
+                                          "choices": choices}
+        return _("At %(ratio)s this model makes %(choices)s; %(size)s is larger.") % {
+            "ratio": ratio, "choices": choices, "size": size}
+
+    def size_for(self, aspect: float, resolution: str) -> str:
+        """The exact size of the ratio nearest `aspect` at the tier `resolution` (the default tier if unknown)."""
+        tier = resolution if resolution in self.table else self.default_tier
+        width, height = self.table[tier][self.nearest_ratio(aspect, tier)]
+        return f"{width}x{height}"
+
+
+SizeRule = FixedSizes | FlexibleSizes | TieredSizes
 
 
 @dataclass(frozen=True)
@@ -159,7 +250,18 @@ class TokenFormula:
         return math.ceil(factor * steps * (2_000_000 + width * height) / 4_000_000)
 
 
-TokenRule = OutputTokens | TokenFormula
+@dataclass(frozen=True)
+class TierTokens:
+    """Output image tokens by resolution tier, whatever the aspect (the Gemini image models)."""
+
+    per_tier: Mapping[str, int]
+
+    def count(self, quality: str, width: int, height: int) -> int:  # noqa: ARG002 - one tier, one count
+        """Without the tier (a size rule knows it): the costliest, so that an estimate never falls short."""
+        return max(self.per_tier.values())
+
+
+TokenRule = OutputTokens | TokenFormula | TierTokens
 
 
 @dataclass(frozen=True)
@@ -192,6 +294,8 @@ class ModelSpec:
     formats: tuple[str, ...] = ("png", "jpeg", "webp")
     compression: bool = True
     max_n: int = 10
+    # False: the API makes one image a call, so n candidates are n calls (Gemini).
+    accepts_n: bool = True
     max_input_images: int = 16
     mask: bool = True
     input_fidelity: Fidelity = "parameter"
@@ -219,6 +323,9 @@ class ModelSpec:
 
     def tokens_per_image(self, quality: str, size: str) -> int:
         """Output tokens of one image; auto quality counts as the costliest tier it may become."""
+        if isinstance(self.output_tokens, TierTokens) and isinstance(self.sizes, TieredSizes):
+            tier = self.sizes.tier_of(size)
+            return self.output_tokens.per_tier.get(tier) or self.output_tokens.count(quality, 0, 0)
         if size == "auto":  # the model picks: count the largest standard size it may pick
             return max(self.tokens_per_image(quality, choice) for choice in AUTO_SIZES)
         width, height = parse_size(size) or (1024, 1024)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.utils.translation import gettext as _
 
 from .options import JobSpec
@@ -47,6 +49,29 @@ def option_problems(spec: JobSpec, model: ModelSpec, *, kind: str) -> dict[str, 
     if spec.partial_images is not None and not 0 <= spec.partial_images <= model.max_partial_images:
         problems["partial_images"] = _("Ask for between 0 and %(max)d previews.") % {"max": model.max_partial_images}
     return problems
+
+
+def fitted(spec: JobSpec, model: ModelSpec, model_name: str | None = None) -> JobSpec:
+    """The same request in what `model` takes: what it lacks falls back to the nearest it has (a re-make, or
+    one prompt sent to a second service)."""
+    spec = replace(spec, model=model_name or model.name, n=min(spec.n, model.max_n))
+    if model.input_fidelity != "parameter":
+        spec = replace(spec, input_fidelity=None)
+    if spec.complexity is not None and "complexity" not in model.controls:
+        spec = replace(spec, complexity=None)
+    if model.sizes.problem(spec.size):
+        spec = replace(spec, size="auto" if model.sizes.auto else model.sizes.offered[0])
+    if spec.quality not in model.qualities:
+        spec = replace(spec, quality="high" if "high" in model.qualities else model.qualities[-1])
+    if spec.output_format not in model.formats:
+        spec = replace(spec, output_format=model.formats[0], output_compression=None)
+    if spec.output_compression is not None and not model.compression:
+        spec = replace(spec, output_compression=None)
+    if spec.background not in model.backgrounds:
+        spec = replace(spec, background="auto")
+    if spec.partial_images and spec.partial_images > model.max_partial_images:
+        spec = replace(spec, partial_images=model.max_partial_images)
+    return spec
 
 
 def background_problems(spec: JobSpec, model: ModelSpec) -> dict[str, str]:

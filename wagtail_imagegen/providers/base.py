@@ -36,10 +36,24 @@ class InputImage:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a conversation with a model that continues one (Gemini): what was asked, with
+    its images, or what the model answered: its image and its own record of the turn (`parts`, e.g. the
+    thought signatures Gemini requires back)."""
+
+    role: Literal["user", "model"]
+    text: str = ""
+    images: tuple[InputImage, ...] = ()
+    parts: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class ImageRequest:
     """One call to the image API. `images` is empty for a generation; the mask applies to images[0].
 
-    `spec.model` is the model name as sent (a resolved JobSpec: never None here).
+    `spec.model` is the model name as sent (a resolved JobSpec: never None here). `history` holds the
+    earlier turns of a refinement, for providers that continue a conversation; the others ignore it and
+    edit `images` (whose first is then the candidate being refined).
     """
 
     kind: Kind
@@ -48,6 +62,7 @@ class ImageRequest:
     images: tuple[InputImage, ...] = ()
     mask: InputImage | None = None
     user: str | None = None
+    history: tuple[Turn, ...] = ()
 
     @classmethod
     def of(cls, kind: Kind, prompt: str, *, images: tuple[InputImage, ...] = (), mask: InputImage | None = None,
@@ -341,6 +356,9 @@ class ImageProvider:
     api: ClassVar[str] = "openai"
     default_model: ClassVar[str] = "gpt-image-2.6-flare"
     default_final_model: ClassVar[str] = "gpt-image-2.6-sunburst"
+    # Where the API is unless BASE_URL says otherwise, and the environment variables that may hold the key.
+    default_base_url: ClassVar[str | None] = None
+    api_key_environment: ClassVar[tuple[str, ...]] = ("IMAGEGEN_API_KEY", "OPENAI_API_KEY")
     is_demo: ClassVar[bool] = False
     requires_api_key: ClassVar[bool] = True
     requires_base_url: ClassVar[bool] = False

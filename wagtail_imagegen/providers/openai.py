@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -18,7 +18,6 @@ import httpx
 from .. import __version__
 from ..catalog import ModelSpec
 from .base import (
-    BadResponse,
     ImageProvider,
     ImageRequest,
     ImageResult,
@@ -29,6 +28,7 @@ from .base import (
     ProviderError,
     redact,
 )
+from .http import capped, read_capped
 from .openai_errors import (
     error_from_exception,
     error_from_payload,
@@ -59,6 +59,7 @@ class OpenAIImageProvider(ImageProvider):
     """
 
     name = "openai"
+    default_base_url = DEFAULT_BASE_URL
 
     def __init__(self, config: ProviderConfig, *, transport: httpx.BaseTransport | None = None) -> None:
         super().__init__(config, transport=transport)
@@ -245,6 +246,7 @@ class AzureOpenAIImageProvider(OpenAIImageProvider):
 
     name = "azure"
     requires_base_url = True  # there is no default Azure resource
+    default_base_url = None
 
     def auth_headers(self) -> dict[str, str]:
         return {"api-key": self.config.api_key} if self.config.api_key else {}
@@ -320,33 +322,3 @@ def without_none(fields: Fields) -> Fields:
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
-
-
-def too_large(limit: int) -> BadResponse:
-    return BadResponse(
-        retryable=False, may_have_charged=True,
-        detail=f"the answer is larger than {limit // (1024 * 1024)} MB (OPTIONS['MAX_IMAGE_MB'] per image)",
-    )
-
-
-def capped(chunks: Iterable[Any], limit: int, size: Callable[[Any], int] = len) -> Iterator[Any]:
-    """Pass chunks through until more than `limit` bytes have come, then refuse the answer."""
-    seen = 0
-    for chunk in chunks:
-        seen += size(chunk)
-        if seen > limit:
-            raise too_large(limit)
-        yield chunk
-
-
-def read_capped(response: httpx.Response, limit: int) -> httpx.Response:
-    """The response with its body read, refusing bodies over `limit` bytes before they fill the memory."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:  # refuse at once: the API said how big it is
-        response.close()
-        raise too_large(limit)
-    try:
-        content = b"".join(capped(response.iter_bytes(), limit))
-    finally:
-        response.close()
-    return httpx.Response(response.status_code, headers=response.headers, content=content, request=response.request)

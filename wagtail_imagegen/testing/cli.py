@@ -13,7 +13,8 @@ from .server import require_loopback, serve_fake_api
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m wagtail_imagegen.testing.fake_api",
-        description="Serve a fake, OpenAI-compatible Images API on a loopback address.",
+        description="Serve a fake, OpenAI-compatible Images API (and Gemini's generateContent for image models, "
+                    "under /v1beta/models/MODEL:generateContent) on a loopback address.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8099, help="0 picks a free port (default 8099)")

@@ -1,4 +1,5 @@
-"""A faithful fake of OpenAI's Images API (and its Azure and gateway variants) as a plain WSGI app.
+"""A faithful fake of OpenAI's Images API (and its Azure and gateway variants) and of Google's Gemini
+`generateContent` for image models (gemini.py), as a plain WSGI app.
 
 Use it in process through `httpx.WSGITransport(app=FakeImageAPI())`, or on loopback with
 `serve_fake_api()`; from a shell: `python -m wagtail_imagegen.testing.fake_api --port 8099`.
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from . import gemini
 from .errors import APIError, not_found
 from .faults import (
     SILENT_FAULTS,
@@ -129,6 +131,7 @@ class FakeImageAPI:
         """Make the next `times` authenticated image calls fail with `fault` (see FAULTS for the names).
 
         Options: rate_limit(retry_after=seconds), moderation_blocked(categories=[...], stage="input"|"output"),
+        gemini_safety(finish_reason="IMAGE_SAFETY"), gemini_prompt_blocked(block_reason="PROHIBITED_CONTENT"),
         hang(seconds=...: give up and drop the connection after that long; default: wait until the client
         or the server gives up).
         """
@@ -168,6 +171,14 @@ class FakeImageAPI:
         models_match = MODELS_ROUTE.match(request.path)
         if request.method == "GET" and models_match:
             return self._models(models_match["model"], request)
+        gemini_route = gemini.match_gemini_route(request.path) if request.method == "POST" else None
+        if gemini_route is not None:
+            with self._lock:
+                self._image_calls += 1
+            try:
+                return self._gemini_call(gemini_route, exchange)
+            except APIError as error:
+                return error.reply()
         route = match_route(request.path) if request.method == "POST" else None
         if route is None:
             return not_found(request.method, request.path).reply()
@@ -202,6 +213,18 @@ class FakeImageAPI:
         call = parse_call(route, exchange.request, today=self.today, serve_retired=self.serve_retired)
         self._limiter.admit(call.n, call_usage(call).total)
         return self._stream(call, fault, exchange) if call.stream else self._respond(call, fault, exchange)
+
+    def _gemini_call(self, route: gemini.GeminiRoute, exchange: Exchange) -> Reply:
+        """Google's generateContent (gemini.py); the images-per-minute limit applies to OpenAI routes only."""
+        gemini.authenticate(exchange.request, self.api_key)
+        fault = self._take_fault(gemini.prompt_of(exchange.request))
+        exchange.request.fault = fault.name if fault else None
+        self._pause(self.latency, exchange)
+        if fault and fault.name in SILENT_FAULTS:
+            self._go_silent(fault, exchange)
+        context = FaultContext(exchange.request_id, exchange.root_url, self.ipm)
+        return gemini.answer(route, exchange.request, fault, context, today=self.today,
+                             serve_retired=self.serve_retired)
 
     def _take_fault(self, prompt: str) -> Fault | None:
         with self._lock:

@@ -38,12 +38,17 @@ FAULTS: tuple[str, ...] = (
     "extra_usage_keys",
     "url_output",
 )
+# Answered by the Gemini route only (gemini.py); on the OpenAI route they change nothing.
+GEMINI_FAULTS: tuple[str, ...] = ("gemini_safety", "gemini_prompt_blocked", "gemini_text_only", "gemini_data_url_text")
+KNOWN_FAULTS: tuple[str, ...] = (*FAULTS, *GEMINI_FAULTS)
 FAULT_OPTIONS: dict[str, frozenset[str]] = {
     "rate_limit": frozenset({"retry_after"}),
     "moderation_blocked": frozenset({"categories", "stage"}),
     "hang": frozenset({"seconds"}),
+    "gemini_safety": frozenset({"finish_reason"}),
+    "gemini_prompt_blocked": frozenset({"block_reason"}),
 }
-SHAPING_FAULTS = frozenset({"truncated_base64", "wrong_magic", "extra_usage_keys", "url_output"})
+SHAPING_FAULTS = frozenset({"truncated_base64", "wrong_magic", "extra_usage_keys", "url_output", *GEMINI_FAULTS})
 SILENT_FAULTS = frozenset({"hang", "drop_connection"})
 PROMPT_TOKEN = re.compile(r"\[fake:([a-z_]+)\]")
 # The fact sheet's tier-1 images-per-minute limit, quoted by an injected rate_limit when none is set.
@@ -79,8 +84,8 @@ class DropConnection(Exception):  # noqa: N818 - an instruction to the server, n
 
 def make_fault(name: str, options: Mapping[str, Any]) -> Fault:
     """A Fault, after checking its name and options (a typo should fail the test that made it)."""
-    if name not in FAULTS:
-        raise ValueError(f"unknown fault {name!r}; choose one of {', '.join(FAULTS)}")
+    if name not in KNOWN_FAULTS:
+        raise ValueError(f"unknown fault {name!r}; choose one of {', '.join(KNOWN_FAULTS)}")
     unknown = set(options) - FAULT_OPTIONS.get(name, frozenset())
     if unknown:
         raise TypeError(f"fault {name!r} takes no option(s) {', '.join(sorted(unknown))}")
@@ -90,7 +95,7 @@ def make_fault(name: str, options: Mapping[str, Any]) -> Fault:
 def fault_in_prompt(prompt: str) -> Fault | None:
     """The first `[fake:NAME]` token naming a known fault; unknown names are ignored."""
     for name in PROMPT_TOKEN.findall(prompt):
-        if name in FAULTS:
+        if name in KNOWN_FAULTS:
             return Fault(name)
     return None
 

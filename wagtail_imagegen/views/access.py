@@ -1,4 +1,4 @@
-"""Who may use the editor's views: the generate_image permission, and a job's own requester for changes."""
+"""The views' door: a thin wrapper over the permission policy (wagtail_imagegen.permissions), which decides."""
 
 from __future__ import annotations
 
@@ -7,48 +7,33 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
 from django.views.defaults import permission_denied
 
-from ..jobs import PERMISSION
-from ..models import GenerationJob, GenerationOutput
+from .. import permissions
 
 
-def can_generate(user: Any) -> bool:
-    return bool(user and user.has_perm(PERMISSION))
-
-
-def generate_permission_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """403 for users without wagtail_imagegen.generate_image, and for any PermissionDenied in the view.
+def policy_required(allowed: Callable[[Any], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """403 for users the policy's `allowed(user)` refuses, and for any PermissionDenied in the view.
 
     A 403 rather than Wagtail's redirect to the dashboard: the scripts must see a refusal as one.
     """
 
-    @wraps(view)
-    def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            if not can_generate(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return permission_denied(request, exc)
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                if not allowed(request.user):
+                    raise PermissionDenied
+                return view(request, *args, **kwargs)
+            except PermissionDenied as exc:
+                return permission_denied(request, exc)
 
-    return wrapped
+        return wrapped
 
-
-def check_owner(user: Any, job: GenerationJob) -> None:
-    """Editors change their own jobs; superusers any job."""
-    if job.requested_by_id != user.pk and not user.is_superuser:
-        raise PermissionDenied
+    return decorator
 
 
-def own_job(request: Any, pk: Any) -> GenerationJob:
-    job = get_object_or_404(GenerationJob, pk=pk)
-    check_owner(request.user, job)
-    return job
-
-
-def own_output(request: Any, pk: int) -> GenerationOutput:
-    output = get_object_or_404(GenerationOutput.objects.select_related("job", "image"), pk=pk)
-    check_owner(request.user, output.job)
-    return output
+# Generating, and acting on one's own jobs.
+generate_permission_required = policy_required(permissions.can_generate)
+# Looking at jobs and batches: one's own, or everyone's for reviewers.
+view_permission_required = policy_required(permissions.can_view_jobs)

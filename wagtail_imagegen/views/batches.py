@@ -1,7 +1,8 @@
 """AI images > Batches: a batch's live counts, its cost so far, and the paginated review grid.
 
 Every page costs the same handful of queries however large the batch: counts are one aggregate, the
-grid is one page of jobs with their images and thumbnails prefetched.
+grid is one page of jobs with their images and thumbnails prefetched. Who sees and acts on which batch and
+which of its jobs is permissions.py's to say.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import ngettext
@@ -20,20 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin import messages
 from wagtail.admin.utils import get_valid_next_url_from_request
 
-from .. import bulk, governance
+from .. import bulk, governance, permissions
 from ..models import GenerationBatch, GenerationJob, GenerationOutput
-from .access import check_owner, generate_permission_required
+from .access import generate_permission_required, view_permission_required
 from .library import with_thumbnails
 
 GRID_PAGE_SIZE = 48
 BATCHES_PAGE_SIZE = 30
-
-
-def own_batch(request: Any, pk: Any) -> GenerationBatch:
-    """Editors see and review their own batches; superusers any batch."""
-    batch = get_object_or_404(GenerationBatch, pk=pk)
-    check_owner(request.user, batch)
-    return batch
 
 
 def progress(batch: GenerationBatch) -> dict[str, Any]:
@@ -54,45 +48,47 @@ def progress(batch: GenerationBatch) -> dict[str, Any]:
 def grid_page(request: Any, batch: GenerationBatch) -> Any:
     """One page of the batch's images: each newest job with its source, candidate and their thumbnails."""
     outputs = GenerationOutput.objects.prefetch_related(Prefetch("image", queryset=with_thumbnails()))
-    jobs = (bulk.current_jobs(batch).order_by("variant_source__title", "variant_source")
+    shown = permissions.shown_jobs(request.user, bulk.current_jobs(batch))
+    jobs = (shown.order_by("variant_source__title", "variant_source")
             .prefetch_related(Prefetch("variant_source", queryset=with_thumbnails()),
                               Prefetch("outputs", queryset=outputs)))
     return Paginator(jobs, GRID_PAGE_SIZE).get_page(request.GET.get("p"))
 
 
 @require_GET
-@generate_permission_required
+@view_permission_required
 def batch_index(request: Any) -> TemplateResponse:
-    batches = GenerationBatch.objects.select_related("requested_by").annotate(
+    batches = permissions.visible_batches(request.user).select_related("requested_by").annotate(
         images=Count("jobs__variant_source", distinct=True)).order_by("-created_at")
-    if not request.user.is_superuser:
-        batches = batches.filter(requested_by=request.user)
     return TemplateResponse(request, "wagtail_imagegen/batches/index.html", {
         "page_obj": Paginator(batches, BATCHES_PAGE_SIZE).get_page(request.GET.get("p")),
     })
 
 
 @require_GET
-@generate_permission_required
+@view_permission_required
 def batch_detail(request: Any, pk: Any) -> TemplateResponse:
-    batch = own_batch(request, pk)
+    batch = permissions.batch_for(request.user, pk)
     return TemplateResponse(request, "wagtail_imagegen/batches/detail.html", {
-        "batch": batch, "page_obj": grid_page(request, batch), "progress": progress(batch)})
+        "batch": batch, "page_obj": grid_page(request, batch), "progress": progress(batch),
+        "can_change": permissions.can_change(request.user, batch)})
 
 
 @require_GET
-@generate_permission_required
+@view_permission_required
 def batch_grid(request: Any, pk: Any) -> TemplateResponse:
     """One page of the review grid alone, for the batch page's live refresh."""
-    batch = own_batch(request, pk)
+    batch = permissions.batch_for(request.user, pk)
     return TemplateResponse(request, "wagtail_imagegen/batches/grid.html", {
-        "batch": batch, "page_obj": grid_page(request, batch)})
+        "batch": batch, "page_obj": grid_page(request, batch),
+        "can_change": permissions.can_change(request.user, batch)})
 
 
 @require_GET
-@generate_permission_required
+@view_permission_required
 def batch_status(request: Any, pk: Any) -> JsonResponse:
-    return JsonResponse(progress(own_batch(request, pk)))
+    """Counts only, so a restricted batch answers too."""
+    return JsonResponse(progress(permissions.batch_for(request.user, pk)))
 
 
 def back_to_batch(request: Any, batch_id: Any) -> HttpResponse:
@@ -103,7 +99,7 @@ def back_to_batch(request: Any, batch_id: Any) -> HttpResponse:
 @require_POST
 @generate_permission_required
 def batch_approve_all(request: Any, pk: Any) -> HttpResponse:
-    batch = own_batch(request, pk)
+    batch = permissions.batch_for(request.user, pk, "change")
     count = bulk.approve_all(batch, user=request.user)
     messages.success(request, ngettext("Approved %(count)d image.", "Approved %(count)d images.", count) % {
         "count": count})
@@ -113,7 +109,7 @@ def batch_approve_all(request: Any, pk: Any) -> HttpResponse:
 @require_POST
 @generate_permission_required
 def batch_retry(request: Any, pk: Any) -> HttpResponse:
-    batch = own_batch(request, pk)
+    batch = permissions.batch_for(request.user, pk, "change")
     try:
         count = bulk.retry_failed(batch, user=request.user)
     except ValidationError as error:  # a budget or the submission rate said no
@@ -125,10 +121,8 @@ def batch_retry(request: Any, pk: Any) -> HttpResponse:
 
 
 def batch_output(request: Any, pk: int) -> GenerationOutput:
-    output = get_object_or_404(GenerationOutput.objects.select_related("job__batch", "job__variant_source", "image"),
-                               pk=pk, job__batch__isnull=False)
-    check_owner(request.user, output.job)
-    return output
+    outputs = GenerationOutput.objects.select_related("image").filter(job__batch__isnull=False)
+    return permissions.output_for(request.user, pk, "change", outputs)
 
 
 @require_POST

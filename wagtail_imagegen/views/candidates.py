@@ -9,10 +9,10 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import jobs
+from .. import jobs, permissions
 from ..forms import RefineForm
 from ..models import GenerationOutput
-from .access import generate_permission_required, own_output
+from .access import generate_permission_required
 from .payloads import chosen_data, form_errors, new_job_payload
 
 
@@ -28,7 +28,7 @@ def service_error(error: ValidationError) -> JsonResponse:
 @generate_permission_required
 def use_output(request: Any, pk: int) -> JsonResponse:
     """Keep a candidate (as the job's variant when it has a label) and return it as the chooser wants it."""
-    output = own_output(request, pk)
+    output = permissions.output_for(request.user, pk)
     try:
         output = jobs.keep(output, user=request.user)
     except ValidationError as error:
@@ -39,7 +39,7 @@ def use_output(request: Any, pk: int) -> JsonResponse:
 @require_POST
 @generate_permission_required
 def discard_output(request: Any, pk: int) -> JsonResponse:
-    output = jobs.discard(own_output(request, pk), user=request.user)
+    output = jobs.discard(permissions.output_for(request.user, pk), user=request.user)
     return JsonResponse(output_payload(output))
 
 
@@ -47,12 +47,12 @@ def discard_output(request: Any, pk: int) -> JsonResponse:
 @generate_permission_required
 def refine_output(request: Any, pk: int) -> JsonResponse:
     """Edit the candidate again with a new instruction; the invariants (pre-filled in the tray) carry on."""
-    output = own_output(request, pk)
+    output = permissions.output_for(request.user, pk)
     form = RefineForm(request.POST)
     job = form.submit(output, request.user) if form.is_valid() else None
     if job is None:
         return JsonResponse({"errors": form_errors(form)}, status=400)
-    return JsonResponse(new_job_payload(job), status=201)
+    return JsonResponse(new_job_payload(job, request.user), status=201)
 
 
 def final_prompt() -> str:
@@ -64,9 +64,9 @@ def final_prompt() -> str:
 @generate_permission_required
 def final_quality(request: Any, pk: int) -> JsonResponse:
     """Re-render a draft once with the provider's final model at high quality."""
-    output = own_output(request, pk)
+    output = permissions.output_for(request.user, pk)
     try:
         job = jobs.final_quality(output, final_prompt(), user=request.user)
     except ValidationError as error:
         return service_error(error)
-    return JsonResponse(new_job_payload(job), status=201)
+    return JsonResponse(new_job_payload(job, request.user), status=201)

@@ -20,10 +20,13 @@ def estimate(request: Any) -> JsonResponse:
     """POST, since a prompt can be 32,000 characters."""
     form = ImageGenForm(request.POST)
     try:
-        cost = form.estimate()
-        tiers = {quality: f"{label} · {format_cost(form.estimate(quality=quality))}"
-                 for quality, label in form.fields["quality"].choices}
+        cost, compare = form.estimate(), form.compare_estimate()
+        quality = form.fields.get("quality")  # a model without qualities (Gemini) has no such field
+        tiers = {value: f"{label} · {format_cost(form.estimate(quality=value))}"
+                 for value, label in (quality.choices if quality else ())}
     except ValidationError as error:  # e.g. a model retired since the window opened
         return JsonResponse({"errors": error.message_dict}, status=400)
-    return JsonResponse({"cost": str(cost), "label": format_cost(cost), "size": form.spec().size,
-                         "qualities": tiers, "problems": form.problems()})
+    # With a second service, the estimate covers both jobs.
+    return JsonResponse({"cost": str(cost + compare), "label": format_cost(cost + compare),
+                         "compare_cost": str(compare), "size": form.spec().size, "qualities": tiers,
+                         "problems": form.problems()})

@@ -1,4 +1,5 @@
-"""AI images > Jobs: every generation job, filtered by status, kind, user and date, 50 a page.
+"""AI images > Jobs: the generation jobs the user may see (permissions.py), filtered by status, kind, user and
+date, 50 a page; a restricted job is listed without its prompt.
 
 The page costs the same number of queries for 5 jobs or 50 (tests/test_views.py asserts it).
 """
@@ -17,6 +18,7 @@ from wagtail.admin.filters import DateRangePickerWidget, MultipleUserFilter, Wag
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
 from wagtail.admin.views.generic import IndexView
 
+from .. import permissions
 from ..governance import format_cost
 from ..models import GenerationJob
 
@@ -36,10 +38,14 @@ class JobFilterSet(WagtailFilterSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         User = get_user_model()
-        requesters = GenerationJob.objects.exclude(requested_by=None).values("requested_by")
+        requesters = permissions.visible_jobs(self.request.user).exclude(requested_by=None).values("requested_by")
         self.filters["requested_by"].extra["queryset"] = User.objects.filter(pk__in=requesters).order_by(
             User.USERNAME_FIELD
         )
+
+
+def prompt_or_restricted(job: GenerationJob) -> str:
+    return str(_("Restricted")) if job.restricted else Truncator(job.prompt).chars(80)
 
 
 def user_name(job: GenerationJob) -> str:
@@ -56,11 +62,11 @@ class JobIndexView(IndexView):
     header_icon = "imagegen-wand"
     paginate_by = 50
     default_ordering = "-created_at"
-    # Access is the generate_image permission, checked in urls.py.
+    # Access is permissions.can_view_jobs, checked in urls.py; the rows are permissions.visible_jobs.
     any_permission_required = None
     columns = [
         TitleColumn("prompt", label=_("Prompt"), url_name="wagtail_imagegen:job_detail",
-                    accessor=lambda job: Truncator(job.prompt).chars(80)),
+                    accessor=prompt_or_restricted),
         Column("kind", label=_("Kind"), accessor="get_kind_display"),
         StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
                         primary=lambda job: job.status == GenerationJob.Status.SUCCEEDED),
@@ -72,4 +78,5 @@ class JobIndexView(IndexView):
     ]
 
     def get_base_queryset(self) -> QuerySet:
-        return GenerationJob.objects.select_related("requested_by").annotate(output_count=Count("outputs"))
+        return (permissions.visible_jobs(self.request.user).select_related("requested_by")
+                .annotate(output_count=Count("outputs")))

@@ -6,25 +6,28 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import jobs
-from ..models import GenerationJob
-from .access import generate_permission_required, own_job
+from .. import jobs, permissions
+from .access import generate_permission_required, view_permission_required
 from .lineage import chain_payload
-from .payloads import job_payload
+from .payloads import job_payload, restricted_payload
 
 
 @require_GET
-@generate_permission_required
+@view_permission_required
 def job_status(request: Any, pk: Any) -> JsonResponse:
-    """The job as serializers.job_as_dict, plus progress and chosen data; `?chain=1` adds the iteration chain."""
-    job = get_object_or_404(GenerationJob, pk=pk)
+    """The job as serializers.job_as_dict, plus progress and chosen data; `?chain=1` adds the iteration chain.
+
+    A restricted job answers with its status alone (permissions.py)."""
+    job = permissions.job_for(request.user, pk)
+    if job.restricted:
+        return JsonResponse(restricted_payload(job))
     data = job_payload(job)
     if request.GET.get("chain") == "1":
-        data["chain"] = chain_payload(job)
+        data["chain"] = chain_payload(job, request.user)
     return JsonResponse(data)
 
 
@@ -32,7 +35,7 @@ def job_status(request: Any, pk: Any) -> JsonResponse:
 @generate_permission_required
 def job_cancel(request: Any, pk: Any) -> HttpResponse:
     """Cancel from the tray (JSON) or from the job page (a plain form, back to the page)."""
-    job = own_job(request, pk)
+    job = permissions.job_for(request.user, pk, "change")
     cancelled = jobs.cancel(job, user=request.user)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(job_payload(job))

@@ -22,11 +22,9 @@ from wagtail.images import get_image_model
 from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 from wagtail.models import ModelLogEntry
 
-from .. import bulk, governance
-from ..compat import get_image_permission_policy
+from .. import bulk, governance, permissions
 from ..forms import ImageGenForm, add_service_errors
 from ..models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant
-from .access import can_generate
 
 THUMBNAIL = "max-165x165"
 # The Variants section lists this many recent generations and history entries.
@@ -44,36 +42,49 @@ def with_thumbnails() -> Any:
     return get_image_model().objects.prefetch_renditions(THUMBNAIL)
 
 
-def variants_of(image: Any) -> list[ImageVariant]:
+def variants_of(image: Any, user: Any) -> list[ImageVariant]:
+    """The image's variants whose images the user could choose."""
     return list(
-        ImageVariant.objects.filter(source=image)
+        ImageVariant.objects.filter(source=image, image__in=permissions.choosable_images(user))
         .select_related("updated_by", "output__job", "output__kept_by")
         .prefetch_related(Prefetch("image", queryset=with_thumbnails()))
     )
 
 
-def generations_using(image: Any) -> list[GenerationJob]:
-    """The newest jobs that took this image as an input."""
-    return list(GenerationJob.objects.filter(sources__image=image).select_related("requested_by", "batch")
-                .order_by("-created_at")[:RECENT])
+def generations_using(image: Any, user: Any) -> list[GenerationJob]:
+    """The newest jobs the user may see in full that took this image as an input."""
+    jobs = permissions.shown_jobs(user, GenerationJob.objects.filter(sources__image=image))
+    return list(jobs.select_related("requested_by", "batch").order_by("-created_at")[:RECENT])
+
+
+def variant_rows(image: Any, user: Any) -> list[dict[str, Any]]:
+    """Each variant with its job, when the user may see that job in full."""
+    variants = variants_of(image, user)
+    job_ids = [variant.output.job_id for variant in variants if variant.output]
+    shown = set(permissions.shown_jobs(user).filter(pk__in=job_ids).values_list("pk", flat=True))
+    rows = []
+    for variant in variants:
+        job = variant.output.job if variant.output and variant.output.job_id in shown else None
+        rows.append({"variant": variant, "job": job, "cost": governance.format_cost(job.cost) if job else ""})
+    return rows
 
 
 @require_GET
 def image_variants(request: Any, image_id: int) -> HttpResponse:
     """The Variants section, fetched by library/variants.js into Wagtail's image edit page (7.4 and 8.x)."""
     image = get_object_or_404(get_image_model(), pk=image_id)
-    if not get_image_permission_policy().user_has_permission_for_instance(request.user, "change", image):
+    if not permissions.can_edit_image(request.user, image):
         # A 403, not Wagtail's redirect to the dashboard, whose page the script would insert.
         return permission_denied(request, PermissionDenied())
+    origin = GenerationOutput.objects.filter(image=image).select_related("job").first()
     return TemplateResponse(request, "wagtail_imagegen/library/variants.html", {
         "image": image,
-        "variants": [{"variant": variant, "job": variant.output.job if variant.output else None,
-                      "cost": governance.format_cost(variant.output.job.cost) if variant.output else ""}
-                     for variant in variants_of(image)],
-        "generations": generations_using(image),
-        "origin": GenerationOutput.objects.filter(image=image).select_related("job").first(),
+        "variants": variant_rows(image, request.user),
+        "generations": generations_using(image, request.user),
+        "origin": origin,
+        "origin_shown": bool(origin) and permissions.shown_jobs(request.user).filter(pk=origin.job_id).exists(),
         "history": ModelLogEntry.objects.for_instance(image).select_related("user").order_by("-timestamp")[:RECENT],
-        "can_generate": can_generate(request.user),
+        "can_generate": permissions.can_generate(request.user),
     })
 
 
@@ -123,7 +134,7 @@ class GenerateVariantsBulkAction(ImageBulkAction):
     form_class = RecipeForm
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_generate(request.user):
+        if not permissions.can_generate(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -133,7 +144,7 @@ class GenerateVariantsBulkAction(ImageBulkAction):
         selected = self.request.GET.getlist("id")
         if "all" in selected:
             selected = self.get_all_objects_in_listing_query(self.request.GET.get("childOf"))
-        images = get_image_permission_policy().instances_user_has_permission_for(self.request.user, "choose")
+        images = permissions.choosable_images(self.request.user)
         return set(images.filter(pk__in=selected).values_list("pk", flat=True))
 
     def check_perm(self, image: Any) -> bool:

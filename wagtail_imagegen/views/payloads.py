@@ -68,6 +68,9 @@ def editor_message(job: GenerationJob) -> dict[str, Any] | None:
         }
         return {"level": "warning", "code": job.error_code, "title": str(ERROR_TITLES.get(
             job.error_code, _("Waiting to try again"))), "text": text, "retry_in": seconds}
+    if job.worker_stopped:
+        return {"level": "warning", "code": "worker_stopped", "title": _("The worker stopped"),
+                "text": _("Another worker will continue the job in about a minute.")}
     return None
 
 
@@ -104,8 +107,16 @@ def job_payload(job: GenerationJob) -> dict[str, Any]:
         "cost_label": format_cost(job.cost),
         "detail_url": reverse("wagtail_imagegen:job_detail", args=[job.pk]),
         "parent_output": job.parent_output_id,
+        "restricted": False,
     })
     return data
+
+
+def restricted_payload(job: GenerationJob) -> dict[str, Any]:
+    """What anyone who may see a restricted job learns of it: that it exists, and how far it is."""
+    return {"job": str(job.pk), "kind": job.kind, "status": job.status, "restricted": True,
+            "status_label": str(job.get_status_display()), "is_finished": job.is_finished, "outputs": [],
+            "detail_url": reverse("wagtail_imagegen:job_detail", args=[job.pk])}
 
 
 def form_errors(form: Any) -> dict[str, list[str]]:
@@ -113,6 +124,6 @@ def form_errors(form: Any) -> dict[str, list[str]]:
     return {field: [str(message) for message in messages] for field, messages in form.errors.items()}
 
 
-def new_job_payload(job: GenerationJob) -> dict[str, Any]:
+def new_job_payload(job: GenerationJob, user: Any) -> dict[str, Any]:
     """A job just queued, with its iteration chain (which polling leaves out)."""
-    return {**job_payload(job), "chain": chain_payload(job)}
+    return {**job_payload(job), "chain": chain_payload(job, user)}

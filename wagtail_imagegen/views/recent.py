@@ -8,7 +8,8 @@ from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
-from ..models import GenerationJob, GenerationOutput
+from .. import permissions
+from ..models import GenerationOutput
 from .access import generate_permission_required
 from .previews import images_with_previews, preview_url
 
@@ -16,9 +17,9 @@ RECENT_COUNT = 8
 
 
 def recent_jobs(user: Any) -> list[dict[str, Any]]:
-    """The user's newest jobs, each with its first image's preview (four queries in all)."""
+    """The user's newest jobs they may see in full, each with its first image's preview (four queries in all)."""
     jobs = list(
-        GenerationJob.objects.filter(requested_by=user).order_by("-created_at")
+        permissions.own_jobs(user).order_by("-created_at")
         .prefetch_related(Prefetch("outputs", queryset=GenerationOutput.objects.order_by("index")))[:RECENT_COUNT]
     )
     first_images = {job.pk: next((o.image_id for o in job.outputs.all() if o.image_id), None) for job in jobs}

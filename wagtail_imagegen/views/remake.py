@@ -15,10 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 
-from .. import conf, governance, jobs, remake
+from .. import conf, governance, jobs, permissions, remake
 from ..forms import model_label
 from ..models import GenerationBatch
-from .access import can_generate
 
 
 class RemakeForm(forms.Form):
@@ -43,7 +42,7 @@ class RemakeBulkAction(ImageBulkAction):
     form_class = RemakeForm
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_generate(request.user):
+        if not permissions.can_generate(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -52,10 +51,11 @@ class RemakeBulkAction(ImageBulkAction):
 
     @property
     def remakeable(self) -> dict[int, Any]:
-        """The selected images that are kept AI outputs, by image id (one query)."""
+        """The selected images that are kept AI outputs of jobs the user may see in full, by image id."""
         if not hasattr(self, "_remakeable"):
             selected = [pk for pk in self.request.GET.getlist("id") if pk.isdigit()]
-            outputs = remake.kept_outputs(image_ids=[int(pk) for pk in selected])
+            outputs = permissions.shown_outputs(self.request.user, remake.kept_outputs(
+                image_ids=[int(pk) for pk in selected]))
             self._remakeable = {output.image_id: output for output in outputs}
         return self._remakeable
 

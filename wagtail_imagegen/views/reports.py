@@ -1,5 +1,5 @@
-"""Reports > AI image usage (per user, month and model, with Wagtail's XLSX/CSV export), and the dashboard's
-summary line: jobs running, and spend this month against the budget.
+"""Reports > AI image usage (per month and model, and per user for view_all_jobs, with Wagtail's XLSX/CSV
+export), and the dashboard's summary line: jobs running, and spend this month against the budget.
 """
 
 from __future__ import annotations
@@ -20,16 +20,8 @@ from wagtail.admin.site_summary import SummaryItem
 from wagtail.admin.ui.tables import Column, NumberColumn
 from wagtail.admin.views.reports import ReportView
 
-from .. import governance, reports
+from .. import governance, permissions, reports
 from ..models import GenerationJob
-from .access import can_generate
-
-VIEW_PERMISSION = "wagtail_imagegen.view_generationjob"
-
-
-def can_view_usage(user: Any) -> bool:
-    """Everyone's spend is for superusers and groups given "Can view generation job"."""
-    return bool(user and (user.is_superuser or user.has_perm(VIEW_PERMISSION)))
 
 
 class UsageFilterSet(WagtailFilterSet):
@@ -74,21 +66,25 @@ class UsageReportView(ReportView):
     ]
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_view_usage(request.user):
+        if not permissions.can_view_usage(request.user):
             raise PermissionDenied
+        self.per_user = permissions.can_see_usage_per_user(request.user)
+        if not self.per_user:  # totals by month and model; who spent it is for view_all_jobs
+            self.columns = [column for column in self.columns if column.name != "user"]
+            self.list_export = [field for field in self.list_export if field != "user"]
         return super().dispatch(request, *args, **kwargs)
 
     def get_filtered_queryset(self) -> Any:
         # Filters apply to the jobs; the rows then group what is left.
-        jobs = self.filter_queryset(GenerationJob.objects.all())
+        jobs = self.filter_queryset(permissions.usage_jobs(self.request.user))
         self.totals = reports.usage_totals(jobs)
-        return reports.usage_rows(jobs)
+        return reports.usage_rows(jobs, per_user=self.per_user)
 
     def decorate_paginated_queryset(self, rows: Any) -> Any:
         # In place, like Wagtail's own reports: the table holds these same row dicts.
-        users = get_user_model().objects.in_bulk({row["requested_by"] for row in rows} - {None})
+        users = get_user_model().objects.in_bulk({row.get("requested_by") for row in rows} - {None})
         for row in rows:
-            decorate_row(row, users.get(row["requested_by"]))
+            decorate_row(row, users.get(row.get("requested_by")), per_user=self.per_user)
         return rows
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -97,11 +93,17 @@ class UsageReportView(ReportView):
         return context
 
 
-def decorate_row(row: dict[str, Any], user: Any) -> None:
+def user_label(user: Any, per_user: bool) -> str:
+    if not per_user:
+        return _("Everyone")
+    return (user.get_full_name() or user.get_username()) if user else _("(no user: scripts)")
+
+
+def decorate_row(row: dict[str, Any], user: Any, per_user: bool = True) -> None:
     """A report row as shown and exported: names for ids, the month as YYYY-MM, the cost in dollars."""
     cost = row["cost"] or Decimal(0)
     row.update({
-        "user": (user.get_full_name() or user.get_username()) if user else _("(no user: scripts)"),
+        "user": user_label(user, per_user),
         "month_label": date_format(row["month"], "YEAR_MONTH_FORMAT"),
         "month": row["month"].strftime("%Y-%m"),
         "cost": cost.quantize(Decimal("0.000001")),
@@ -116,21 +118,19 @@ class UsageSummaryItem(SummaryItem):
     template_name = "wagtail_imagegen/reports/summary.html"
 
     def is_shown(self) -> bool:
-        return can_generate(self.request.user) or can_view_usage(self.request.user)
+        return permissions.can_generate(self.request.user) or permissions.can_view_usage(self.request.user)
 
     def get_context_data(self, parent_context: Any) -> dict[str, Any]:
         # Those who may see everyone's usage get the site's figures; editors their own.
         user = self.request.user
-        site_wide = can_view_usage(user)
-
-        def scoped(jobs: Any) -> Any:
-            return jobs if site_wide else jobs.filter(requested_by=user)
+        site_wide = permissions.can_view_usage(user)
 
         budgets = {budget.key: budget for budget in governance.budgets_for(user)}
         budget = budgets.get("site" if site_wide else "user")
         return {
-            "running": scoped(GenerationJob.objects.active()).count(),
-            "spent": governance.format_cost(governance.total_spend(scoped(governance.this_month()))),
+            "running": permissions.usage_jobs(user, GenerationJob.objects.active()).count(),
+            "spent": governance.format_cost(governance.total_spend(permissions.usage_jobs(user,
+                                                                                         governance.this_month()))),
             "budget": governance.format_usd(budget.limit) if budget else None,
             "site_wide": site_wide,
             "url": reverse("wagtail_imagegen_library:usage" if site_wide else "wagtail_imagegen_library:batches"),

@@ -7,7 +7,7 @@ from typing import Any
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
-from ..compat import get_image_permission_policy
+from .. import permissions
 from .access import generate_permission_required
 from .previews import PREVIEW_FILTER, preview_url
 
@@ -21,8 +21,7 @@ def source_item(image: Any) -> dict[str, Any]:
 
 
 def choosable_images(user: Any, query: str) -> Any:
-    images = get_image_permission_policy().instances_user_has_any_permission_for(user, ["choose"])
-    images = images.exclude(file__iendswith=".svg").order_by("-created_at")
+    images = permissions.choosable_images(user).exclude(file__iendswith=".svg").order_by("-created_at")
     if query:
         images = images.filter(title__icontains=query)
     return images.prefetch_renditions(PREVIEW_FILTER)[:PAGE_SIZE]

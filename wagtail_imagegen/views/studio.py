@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compat import get_image_permission_policy
+from .. import permissions
 from ..forms import ImageGenForm
 from .recent import recent_jobs
 from .source_images import source_item
@@ -14,8 +14,7 @@ def choosable_image(user: Any, image_id: Any) -> Any:
     """The library image to edit, if it exists and the user may choose it."""
     if not str(image_id or "").isdigit():
         return None
-    images = get_image_permission_policy().instances_user_has_any_permission_for(user, ["choose"])
-    return images.filter(pk=image_id).first()
+    return permissions.choosable_images(user).filter(pk=image_id).first()
 
 
 def studio_context(request: Any, *, image_id: Any = None, label: str = "", target: str = "") -> dict[str, Any]:

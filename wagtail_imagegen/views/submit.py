@@ -20,4 +20,7 @@ def submit(request: Any) -> JsonResponse:
     job = form.submit(request.user) if form.is_valid() else None
     if job is None:
         return JsonResponse({"errors": form_errors(form)}, status=400)
-    return JsonResponse(new_job_payload(job), status=201)
+    payload = new_job_payload(job, request.user)
+    if form.compare_job is not None:  # the same prompt on a second image service, shown beside it
+        payload["compare"] = new_job_payload(form.compare_job, request.user)
+    return JsonResponse(payload, status=201)

@@ -17,7 +17,7 @@ from . import (
     source_images,
 )
 from . import submit as submit_views
-from .access import generate_permission_required
+from .access import generate_permission_required, view_permission_required
 
 app_name = "wagtail_imagegen"
 
@@ -31,8 +31,8 @@ urlpatterns = [
     path("estimate/", estimate.estimate, name="estimate"),
     path("options/", options.options, name="options"),
     path("images/", source_images.source_images, name="source_images"),
-    path("jobs/", generate_permission_required(job_list.JobIndexView.as_view()), name="job_list"),
-    path("jobs/results/", generate_permission_required(job_list.JobIndexView.as_view(results_only=True)),
+    path("jobs/", view_permission_required(job_list.JobIndexView.as_view()), name="job_list"),
+    path("jobs/results/", view_permission_required(job_list.JobIndexView.as_view(results_only=True)),
          name="job_list_results"),
     path("jobs/new/", submit_views.submit, name="submit"),
     path("jobs/recent/", recent.recent, name="recent"),

@@ -20,6 +20,7 @@ from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 
 from wagtail_imagegen import bulk, catalog, jobs, lifecycle, remake, tasks
+from wagtail_imagegen import health as queue_health
 from wagtail_imagegen.catalog import JobSpec, option_fields
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, JobSourceImage
 from wagtail_imagegen.serializers import job_as_dict
@@ -139,6 +140,8 @@ class Command(BaseCommand):
         discard = commands.add_parser("discard", help="Discard a candidate.")
         discard.add_argument("output_id", type=int)
         commands.add_parser("recover", help="Re-enqueue stuck jobs and fail those out of attempts.")
+        health = commands.add_parser("health", help="The queue's health; exits 1 when it is not OK.")
+        health.add_argument("--json", action="store_true")
         purge = commands.add_parser("purge", help="Delete discarded and never-kept candidates nobody uses.")
         purge.add_argument("--older-than", type=float, required=True, metavar="DAYS")
         purge.add_argument("--dry-run", action="store_true")
@@ -254,6 +257,15 @@ class Command(BaseCommand):
         counts = tasks.reconcile()
         self.stdout.write(f"Re-enqueued {counts['enqueued']} job(s); failed {counts['failed']} out of attempts.")
 
+    def handle_health(self, options: dict[str, Any]) -> None:
+        report = queue_health.check()
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+        else:
+            self.stdout.write("\n".join(health_lines(report)))
+        if not report.ok:
+            raise CommandError(" ".join(report.problems), returncode=1)
+
     def handle_purge(self, options: dict[str, Any]) -> None:
         cutoff = timezone.now() - timedelta(days=options["older_than"])
         purged = 0
@@ -297,6 +309,23 @@ def bulk_summary(plan: bulk.Plan, batch: GenerationBatch | None) -> dict[str, An
         "estimated_cost_usd": str(plan.estimated_cost),
         "skipped": [{"image_id": image.pk, "reason": str(reason)} for image, reason in plan.skipped],
     }
+
+
+def health_lines(report: queue_health.Health) -> list[str]:
+    heartbeat = f"{report.running_heartbeat_ages[0]:.0f} s ago" if report.running_heartbeat_ages else "-"
+    oldest = "-" if report.oldest_queued_seconds is None else f"{report.oldest_queued_seconds:.0f} s"
+    reconciler = "never" if report.reconciler_age_seconds is None else f"{report.reconciler_age_seconds:.0f} s ago"
+    errors = "-" if report.error_rate_last_hour is None else f"{report.error_rate_last_hour:.0%}"
+    return [
+        f"Health: {'OK' if report.ok else 'NOT OK'}",
+        f"  queued: {report.queued} (oldest waiting {oldest})",
+        f"  running: {report.running} (oldest heartbeat {heartbeat}; {report.workers_stopped} with a stopped worker)",
+        f"  live workers: {report.live_workers}",
+        f"  re-taken in the last hour: {report.retaken_last_hour}",
+        f"  reconciler last ran: {reconciler}",
+        f"  jobs in the last hour: {report.jobs_last_hour} (error rate {errors})",
+        *(f"  problem: {problem}" for problem in report.problems),
+    ]
 
 
 def validation_text(exc: ValidationError) -> str:

@@ -1,0 +1,40 @@
+"""Reading HTTP answers without trusting them: bodies are capped before they can fill the memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+
+from .base import BadResponse
+
+
+def too_large(limit: int) -> BadResponse:
+    return BadResponse(
+        retryable=False, may_have_charged=True,
+        detail=f"the answer is larger than {limit // (1024 * 1024)} MB (OPTIONS['MAX_IMAGE_MB'] per image)",
+    )
+
+
+def capped(chunks: Iterable[Any], limit: int, size: Callable[[Any], int] = len) -> Iterator[Any]:
+    """Pass chunks through until more than `limit` bytes have come, then refuse the answer."""
+    seen = 0
+    for chunk in chunks:
+        seen += size(chunk)
+        if seen > limit:
+            raise too_large(limit)
+        yield chunk
+
+
+def read_capped(response: httpx.Response, limit: int) -> httpx.Response:
+    """The response with its body read, refusing bodies over `limit` bytes before they fill the memory."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:  # refuse at once: the API said how big it is
+        response.close()
+        raise too_large(limit)
+    try:
+        content = b"".join(capped(response.iter_bytes(), limit))
+    finally:
+        response.close()
+    return httpx.Response(response.status_code, headers=response.headers, content=content, request=response.request)
