@@ -198,7 +198,7 @@ IMAGEGEN_MODELS = {key: value for key, value in (("MODEL", os.environ.get("IMAGE
                                                 ("FINAL_MODEL", os.environ.get("IMAGEGEN_FINAL_MODEL"))) if value}
 
 if IMAGEGEN_PROVIDER == "openai":
-    # Without a key, the system check wagtail_imagegen.E010 says what to set.
+    # Without a key, the system check warning wagtail_imagegen.W005 says what to set (jobs are refused).
     PROVIDER: dict[str, Any] = {
         "CLASS": "wagtail_imagegen.providers.openai.OpenAIImageProvider",
         **IMAGEGEN_MODELS,

@@ -50,6 +50,7 @@ ESTIMATE_DATA = {"prompt": "A lighthouse", "size": "1024x1024", "quality": "low"
 # (method, data, expected statuses) of every route, by "namespace:name".
 ROWS = {
     "wagtail_imagegen:config": ("get", None, GENERATORS),
+    "wagtail_imagegen:jsi18n": ("get", None, GENERATORS),
     "wagtail_imagegen:generate": ("get", None, GENERATORS),
     "wagtail_imagegen:modal": ("get", None, GENERATORS),
     "wagtail_imagegen:estimate": ("post", ESTIMATE_DATA, GENERATORS),
@@ -171,7 +172,7 @@ def test_each_role_gets_exactly_its_status(world, name):
 
 
 def test_the_matrix_is_every_url_times_every_role():
-    assert len(ROWS) * len(ROLES) == 28 * 7
+    assert len(ROWS) * len(ROLES) == 29 * 7
 
 
 @pytest.mark.parametrize("role", ["colleague", "limited"])

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import checks
+from django.core.management import call_command
 
 from wagtail_imagegen import conf
 
@@ -16,6 +17,11 @@ def imagegen_messages() -> list[checks.CheckMessage]:
 
 def ids() -> list[str]:
     return [m.id for m in imagegen_messages()]
+
+
+def settings_messages() -> list[checks.CheckMessage]:
+    """The messages about WAGTAIL_IMAGEGEN itself (the test Q_CLUSTER is short for a 300 s TIMEOUT: W001)."""
+    return [m for m in imagegen_messages() if m.id not in ("wagtail_imagegen.W001", "wagtail_imagegen.W002")]
 
 
 def test_the_test_settings_pass_the_checks():
@@ -35,29 +41,74 @@ def test_the_test_settings_pass_the_checks():
         ({"PROVIDERS": {"default": {"CLASS": DEMO, "MODEL": ""}}}, "E007"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO, "TIMEOUT": "long"}}}, "E008"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO, "BASE_URL": "api.openai.com"}}}, "E009"),
-        ({"PROVIDERS": {"default": {"CLASS": OPENAI}}}, "E010"),
+        ({"PROVIDERS": {"default": {"CLASS": OPENAI}}}, "W005"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO, "TIMEOUTS": 30}}}, "E019"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "TAGS": "ai"}, "E011"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "MAX_ATTEMPTS": 0}, "E012"),
         ({"PROVIDERS": {"default": {"CLASS": AZURE, "API_KEY": "k"}}}, "E013"),
-        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"other": {"IMAGES_PER_MINUTE": 5}}}, "E014"),
-        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"default": {"IPM": 5}}}, "E014"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": []}, "E014"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"default": 60}}, "E014"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"other": {"IMAGES_PER_MINUTE": 5}}}, "E020"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"default": {"IPM": 5}}}, "E021"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"default": {"IMAGES_PER_MINUTE": -5}}}, "E022"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "BUDGETS": [5]}, "E015"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "BUDGETS": {"PER_USERS": 5}}, "E023"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "BUDGETS": {"SITE": "lots"}}, "E024"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "EDIT_PRESETS": "remove-background"}, "E017"),
-        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "EDIT_PRESETS": [{"key": "snow", "label": "Snow"}]}, "E017"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "EDIT_PRESETS": [{"key": "snow", "label": "Snow"}]}, "E025"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}},
+          "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow"}] * 2}, "E026"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}},
+          "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow", "options": "high"}]}, "E027"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}},
           "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow", "options": {"colour": "white"}}]},
-         "E017"),
-        ({"PROVIDERS": {"default": {"CLASS": DEMO}},
-          "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow"}] * 2}, "E017"),
+         "E028"),
     ],
 )
 def test_each_settings_mistake_has_its_own_error(settings, monkeypatch, value, expected):
     for name in conf.API_KEY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     settings.WAGTAIL_IMAGEGEN = value
-    found = ids()
-    assert f"wagtail_imagegen.{expected}" in found
-    message = next(m for m in imagegen_messages() if m.id.endswith(expected))
-    assert message.hint  # every error says how to fix it
+    assert [m.id for m in settings_messages()] == [f"wagtail_imagegen.{expected}"]  # one mistake, one id
+    assert settings_messages()[0].hint  # every message says how to fix it
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "key", "nearest"),
+    [
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "PROVIDRES": {}}, "WAGTAIL_IMAGEGEN", "PROVIDRES", "PROVIDERS"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO, "TIMEOUTS": 30}}}, '["default"]', "TIMEOUTS", "TIMEOUT"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "RATE_LIMITS": {"default": {"IMAGES_PER_MINUT": 5}}},
+         '["RATE_LIMITS"]["default"]', "IMAGES_PER_MINUT", "IMAGES_PER_MINUTE"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "BUDGETS": {"PER_USERS": 5}}, '["BUDGETS"]', "PER_USERS",
+         "PER_USER"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}},
+          "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow", "options": {"qualty": "high"}}]},
+         '"snow"', "qualty", "quality"),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_nearest_valid_one(settings, value, where, key, nearest):
+    settings.WAGTAIL_IMAGEGEN = value
+    [message] = settings_messages()
+    assert message.level == checks.ERROR
+    assert where in message.msg and f'unknown key "{key}"' in message.msg
+    assert f'Did you mean "{nearest}"?' in message.hint
+
+
+def test_an_unknown_key_far_from_every_valid_one_gets_the_list_only(settings):
+    settings.WAGTAIL_IMAGEGEN = {"PROVIDERS": {"default": {"CLASS": DEMO}}, "ZZZ": 1}
+    [message] = settings_messages()
+    assert "Did you mean" not in message.hint and "DEFAULT_PROVIDER" in message.hint
+
+
+def test_a_missing_api_key_is_a_warning_with_the_hint_so_management_commands_run(settings, monkeypatch):
+    for name in conf.API_KEY_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    settings.WAGTAIL_IMAGEGEN = {"PROVIDERS": {"default": {"CLASS": OPENAI}}}
+    [message] = settings_messages()
+    assert message.level == checks.WARNING and not message.is_serious()
+    assert "IMAGEGEN_API_KEY" in message.hint and "DemoImageProvider" in message.hint
+    call_command("check")  # raises SystemCheckError on an error; a warning only prints
 
 
 def test_the_api_key_may_come_from_the_environment(settings, monkeypatch):

@@ -249,14 +249,14 @@ def test_a_job_that_finds_every_slot_taken_waits_without_losing_an_attempt(setti
 
 
 @pytest.mark.parametrize(("values", "code"), [
-    ({"BUDGETS": {"MONTHLY": 5}}, "wagtail_imagegen.E015"),
-    ({"BUDGETS": {"SITE": -1}}, "wagtail_imagegen.E015"),
+    ({"BUDGETS": {"MONTHLY": 5}}, "wagtail_imagegen.E023"),
+    ({"BUDGETS": {"SITE": -1}}, "wagtail_imagegen.E024"),
     ({"BUDGETS": {"USERS": ["alice"]}}, "wagtail_imagegen.E015"),
-    ({"BUDGETS": {"GROUPS": {"Editors": "lots"}}}, "wagtail_imagegen.E015"),
+    ({"BUDGETS": {"GROUPS": {"Editors": "lots"}}}, "wagtail_imagegen.E024"),
     ({"USER_SUBMISSIONS_PER_MINUTE": 0}, "wagtail_imagegen.E016"),
     ({"USER_SUBMISSIONS_PER_MINUTE": 2.5}, "wagtail_imagegen.E016"),
-    ({"RATE_LIMITS": {"default": {"CONCURRENT_REQUESTS": 1.5}}}, "wagtail_imagegen.E014"),
-    ({"RATE_LIMITS": {"default": {"CONCURRENT_REQUESTS": 0}}}, "wagtail_imagegen.E014"),
+    ({"RATE_LIMITS": {"default": {"CONCURRENT_REQUESTS": 1.5}}}, "wagtail_imagegen.E022"),
+    ({"RATE_LIMITS": {"default": {"CONCURRENT_REQUESTS": 0}}}, "wagtail_imagegen.E022"),
 ])
 def test_settings_mistakes_are_named(settings, values, code):
     configure(settings, **values)

@@ -120,6 +120,7 @@ def plan_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
     """Check a bulk request and build (without saving) its jobs; raises ValidationError or PermissionDenied."""
     jobs.check_permission(user)
     target, spec = validate_recipe(recipe)
+    jobs.check_ready(target)
     usable, skipped = usable_images(images, target.model, user)
     if not usable:
         raise ValidationError({"images": _("None of the chosen images can be used.")})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,18 +29,21 @@ def warning(number: int, msg: str, hint: str) -> checks.Warning:
     return checks.Warning(msg, hint=hint, id=f"wagtail_imagegen.W{number:03d}")
 
 
+def unknown_key(number: int, where: str, key: Any, valid: Iterable[str]) -> checks.Error:
+    """One unknown key, with the valid key nearest to it (most are typos: TIMEOUTS, PROVIDRES)."""
+    valid = sorted(valid)
+    nearest = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+    hint = f'Did you mean "{nearest[0]}"? ' if nearest else ""
+    return error(number, f'{where} has an unknown key "{key}".', f"{hint}The keys are: {', '.join(valid)}.")
+
+
 @checks.register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     raw = getattr(settings, SETTING, {})
     if not isinstance(raw, dict):
         return [error(1, f"{SETTING} must be a dict.", f"Set {SETTING} = {{...}} as in the README.")]
     messages: list[checks.CheckMessage] = []
-    unknown = sorted(set(raw) - set(conf.DEFAULTS))
-    if unknown:
-        messages.append(
-            error(2, f"{SETTING} has unknown keys: {', '.join(unknown)}.",
-                  f"Remove them, or check their spelling against: {', '.join(conf.DEFAULTS)}.")
-        )
+    messages += [unknown_key(2, SETTING, key, conf.DEFAULTS) for key in sorted(set(raw) - set(conf.DEFAULTS), key=str)]
     providers = conf.setting("PROVIDERS")
     if not isinstance(providers, dict) or not providers:
         return [*messages, error(3, f'{SETTING}["PROVIDERS"] must be a non-empty dict of provider aliases.',
@@ -72,6 +76,8 @@ def check_provider(alias: str, entry: Any) -> Iterator[checks.CheckMessage]:
         yield error(6, f'{where}["CLASS"] cannot be used: {exc}',
                     f"Use {conf.OPENAI_PROVIDER_CLASS} or {conf.DEMO_PROVIDER_CLASS}.")
         return
+    for key in sorted(set(entry) - conf.PROVIDER_KEYS, key=str):  # provider options belong in OPTIONS
+        yield unknown_key(19, where, key, conf.PROVIDER_KEYS)
     for key in ("MODEL", "DRAFT_MODEL", "FINAL_MODEL"):
         if not isinstance(entry.get(key, "x"), str) or not entry.get(key, "x"):
             yield error(7, f'{where}["{key}"] must be a model name.', 'For example "gpt-image-2.6-flare".')
@@ -91,8 +97,9 @@ def check_provider(alias: str, entry: Any) -> Iterator[checks.CheckMessage]:
                     "For Azure OpenAI: https://RESOURCE.openai.azure.com/openai/v1 (MODEL = the deployment name).")
     if cls.requires_api_key and not (entry.get("API_KEY") or conf.environment_api_key(cls.api_key_environment)):
         variables = " or ".join(cls.api_key_environment)
-        yield error(10, f'{where} has no API key.',
-                    f'Set {where}["API_KEY"], or the {variables} environment variable. '
+        # A warning, not an error: migrate, collectstatic and a site's tests run without a key; jobs are refused.
+        yield warning(5, f'{where} has no API key: no images can be generated until it has one.',
+                      f'Set {where}["API_KEY"], or the {variables} environment variable. '
                     f"To try the app without a key, use {conf.DEMO_PROVIDER_CLASS}.")
 
 
@@ -115,17 +122,25 @@ def check_rate_limits(providers: dict[str, Any]) -> Iterator[checks.CheckMessage
                     'For example {"default": {"IMAGES_PER_MINUTE": 60}}.')
         return
     for alias, entry in limits.items():
-        where = f'{SETTING}["RATE_LIMITS"]["{alias}"]'
-        if alias not in providers:
-            yield error(14, f"{where} names no provider in PROVIDERS.", f"Use one of: {', '.join(providers)}.")
-        elif not isinstance(entry, dict) or set(entry) - RATE_LIMIT_KEYS or not all(
-            is_number(value) and value > 0 for value in entry.values()
-        ):
-            yield error(14, f"{where} must map IMAGES_PER_MINUTE, REQUESTS_PER_MINUTE and/or CONCURRENT_REQUESTS "
-                            "to positive numbers.",
-                        "Use the limits of your API account (OpenAI shows them under Limits).")
-        elif not isinstance(entry.get("CONCURRENT_REQUESTS", 1), int):
-            yield error(14, f'{where}["CONCURRENT_REQUESTS"] must be a whole number.', "For example 4.")
+        yield from check_rate_limit(alias, entry, providers)
+
+
+def check_rate_limit(alias: str, entry: Any, providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:
+    where = f'{SETTING}["RATE_LIMITS"]["{alias}"]'
+    if alias not in providers:
+        yield error(20, f"{where} names no provider in PROVIDERS.", f"Use one of: {', '.join(providers)}.")
+        return
+    if not isinstance(entry, dict):
+        yield error(14, f"{where} must be a dict.", 'For example {"IMAGES_PER_MINUTE": 60}.')
+        return
+    for key in sorted(set(entry) - RATE_LIMIT_KEYS, key=str):
+        yield unknown_key(21, where, key, RATE_LIMIT_KEYS)
+    for key in sorted(set(entry) & RATE_LIMIT_KEYS):
+        value = entry[key]
+        whole = key != "CONCURRENT_REQUESTS" or isinstance(value, int)
+        if not (is_number(value) and value > 0 and whole):
+            yield error(22, f'{where}["{key}"] must be a positive {"whole " if key == "CONCURRENT_REQUESTS" else ""}'
+                            "number.", "Use the limits of your API account (OpenAI shows them under Limits).")
 
 
 def is_number(value: Any) -> bool:
@@ -135,9 +150,11 @@ def is_number(value: Any) -> bool:
 def check_budgets() -> Iterator[checks.CheckMessage]:
     budgets, where = conf.setting("BUDGETS"), f'{SETTING}["BUDGETS"]'
     hint = 'For example {"SITE": 500, "PER_USER": 25, "USERS": {"alice": 100}, "GROUPS": {"Editors": 200}} (USD).'
-    if not isinstance(budgets, dict) or set(budgets) - BUDGET_KEYS:
+    if not isinstance(budgets, dict):
         yield error(15, f"{where} must be a dict with the keys SITE, PER_USER, USERS and/or GROUPS.", hint)
         return
+    for key in sorted(set(budgets) - BUDGET_KEYS, key=str):
+        yield unknown_key(23, where, key, BUDGET_KEYS)
     amounts = [budgets.get(key) for key in ("SITE", "PER_USER") if budgets.get(key) is not None]
     for key in ("USERS", "GROUPS"):
         named = budgets.get(key, {})
@@ -146,7 +163,7 @@ def check_budgets() -> Iterator[checks.CheckMessage]:
             return
         amounts.extend(named.values())
     if not all(is_number(amount) and amount >= 0 for amount in amounts):
-        yield error(15, f"{where} amounts must be numbers of US dollars, 0 or more.", hint)
+        yield error(24, f"{where} amounts must be numbers of US dollars, 0 or more.", hint)
 
 
 def check_submission_rate() -> Iterator[checks.CheckMessage]:
@@ -170,17 +187,18 @@ def check_presets() -> Iterator[checks.CheckMessage]:
     for number, entry in enumerate(configured, start=1):
         if not (isinstance(entry, dict) and all(isinstance(entry.get(key), str) and entry[key].strip()
                                                 for key in ("key", "label", "prompt"))):
-            yield error(17, f"{where} entry {number} needs a key, a label and a prompt, each a non-empty string.", hint)
+            yield error(25, f"{where} entry {number} needs a key, a label and a prompt, each a non-empty string.", hint)
             continue
         if entry["key"] in keys:
-            yield error(17, f'{where} has the key "{entry["key"]}" twice.', "Give every preset its own key.")
+            yield error(26, f'{where} has the key "{entry["key"]}" twice.', "Give every preset its own key.")
         keys.add(entry["key"])
         options = entry.get("options") or {}
-        unknown = sorted(set(options) - presets.PRESET_OPTIONS) if isinstance(options, dict) else [repr(options)]
-        if unknown:
-            yield error(17, f'{where} entry {number} ("{entry["key"]}") has options the edit form does not have: '
-                            f"{', '.join(unknown)}.",
+        if not isinstance(options, dict):
+            yield error(27, f'{where} entry {number} ("{entry["key"]}"): options must be a dict.',
                         f"options is a dict with keys among: {', '.join(sorted(presets.PRESET_OPTIONS))}.")
+            continue
+        for key in sorted(set(options) - presets.PRESET_OPTIONS, key=str):
+            yield unknown_key(28, f'{where} entry {number} ("{entry["key"]}") options', key, presets.PRESET_OPTIONS)
 
 
 def check_q_cluster(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:

@@ -112,6 +112,12 @@ def provider_config(alias: str | None = None) -> ProviderConfig:
     )
 
 
+def has_api_key(alias: str | None = None) -> bool:
+    """False when the provider needs an API key and has none (jobs for it are refused, not queued)."""
+    config = provider_config(alias)
+    return bool(config.api_key) or not provider_class(config.class_path).requires_api_key
+
+
 def environment_api_key(names: tuple[str, ...] = API_KEY_ENVIRONMENT) -> str | None:
     """The first of the environment variables `names` that is set (a provider class names its own)."""
     return next((os.environ[name] for name in names if os.environ.get(name)), None)

@@ -234,8 +234,10 @@ class ImageGenForm(forms.Form):
 
     @property
     def notices(self) -> list[str]:
-        """The configured models that are retired or retiring (lifecycle.py), said to those who may generate."""
-        return [notice.message() for notice in lifecycle.notices()]
+        """A provider without its key, and the configured models that are retired or retiring (lifecycle.py),
+        said to those who may generate."""
+        missing_key = jobs.not_set_up_message(self.provider_alias)
+        return [*([missing_key] if missing_key else []), *(notice.message() for notice in lifecycle.notices())]
 
     @property
     def initial_size(self) -> str:

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Case, DecimalField, Expression, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from . import conf, ratelimits
@@ -65,7 +66,9 @@ def total_spend(jobs: QuerySet[GenerationJob]) -> Decimal:
 
 
 def format_usd(amount: Decimal, places: int = 2) -> str:
-    return _("US$%(amount)s") % {"amount": f"{amount:,.{places}f}"}
+    # The active language's separators: US$1,234.567 in English, 1.234,567 US$ in German.
+    rounded = Decimal(amount).quantize(Decimal(1).scaleb(-places))  # number_format would truncate
+    return _("US$%(amount)s") % {"amount": number_format(rounded, decimal_pos=places, force_grouping=True)}
 
 
 def format_cost(amount: Decimal | None) -> str:

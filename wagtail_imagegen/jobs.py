@@ -87,6 +87,22 @@ def provider_target(alias: str | None, model_name: str | None = None) -> Target:
     return Target(config.alias, config, provider.model_spec(name), name, int(config.options.get("PARTIAL_IMAGES", 0)))
 
 
+def not_set_up_message(alias: str | None) -> str | None:
+    """What editors read while a provider has no API key (None when it is ready)."""
+    alias = alias or conf.default_alias()
+    if conf.has_api_key(alias):
+        return None
+    return _("The image service “%(alias)s” is not set up yet: it has no API key. Nothing can be generated "
+             "until a site administrator sets one.") % {"alias": alias}
+
+
+def check_ready(target: Target) -> None:
+    """Refuse a job for a provider without its key: queued, it could only fail in the worker."""
+    message = not_set_up_message(target.alias)
+    if message:
+        raise ValidationError({"provider": message})
+
+
 def resolve_target(alias: str | None, model_name: str | None = None) -> Target:
     """The provider and model a job would use; a retired or unoffered model is a field error on `model`."""
     target = provider_target(alias, model_name)
@@ -254,6 +270,7 @@ def submit(
 ) -> GenerationJob:
     check_permission(user)
     target = resolve_target(provider, spec.model)
+    check_ready(target)
     spec = spec.updated(model=target.model_name, partial_images=target.default_partials
                         if spec.partial_images is None else None)
     errors = {

@@ -61,6 +61,7 @@ def plan_remake(outputs: Sequence[GenerationOutput], *, model: str, provider: st
     """Check a re-make and build (without saving) its jobs; raises ValidationError or PermissionDenied."""
     jobs.check_permission(user)
     target = jobs.resolve_target(provider, model)
+    jobs.check_ready(target)
     planned, skipped = [], []
     for output in outputs:
         job = output.job

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from . import catalog, conf, governance, outputs, pricing, ratelimits, reports
 from .catalog import ModelSpec
 from .inputs import build_request
+from .languages import in_requester_language
 from .leases import Heartbeat, LeaseLost, claim, lease_seconds
 from .models import GenerationJob, ReconcilerRun
 from .providers.base import PartialImage, ProviderError, RateLimited, redact
@@ -129,6 +130,7 @@ def release(**changes: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 
 
+@in_requester_language
 def run_job(job_id: str) -> str:
     """Run one job to its end or its next retry. Safe to call any number of times, concurrently."""
     token = claim(job_id)

@@ -19,6 +19,7 @@ def imagegen_media() -> forms.Media:
     return forms.Media(
         js=[
             reverse("wagtail_imagegen:config"),
+            reverse("wagtail_imagegen:jsi18n"),
             forms.Script(versioned_static("wagtail_imagegen/js/imagegen.js"), type="module"),
         ],
         css={"all": [versioned_static("wagtail_imagegen/css/imagegen.css")]},

@@ -70,7 +70,7 @@ def test_generate_into_the_hero_field_and_publish(page, test_page, fake_api, pro
     hero.get_by_role("button", name="Generate").click()
     modal = page.locator(".modal .imagegen-studio")
     modal.locator("textarea[name=prompt]").fill("A red lighthouse on a cliff at dusk")
-    assert modal.locator(".imagegen-counter").inner_text() == "35 of 32000 characters"
+    assert modal.locator(".imagegen-counter").inner_text() == "35 of 32,000 characters"
     page.wait_for_function("document.querySelector('[data-imagegen-form-target=estimate]').textContent.includes('US$')")
     generate(modal, "A red lighthouse on a cliff at dusk", provider=provider, count=2)
     cards = candidates(page, 2)
@@ -132,7 +132,7 @@ def test_a_preset_fills_the_edit_form_and_its_options_reach_the_api(page, test_p
     assert modal.locator("select[name=background]").input_value() == "transparent"
     assert modal.locator("select[name=output_format]").input_value() == "png"
     counter = modal.locator(".imagegen-counter").inner_text()
-    assert counter == f"{len(prompt.input_value())} of 32000 characters"
+    assert counter == f"{len(prompt.input_value())} of 32,000 characters"
 
     modal.get_by_role("button", name="Replace background").click()  # ends open, for the editor to finish
     page.keyboard.insert_text("a sunny beach")  # where the preset left the caret: at the end of the prompt

@@ -14,7 +14,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+
+def grouped(number: int) -> str:
+    """A whole number with the active language's thousands separator (655,360; 655.360 in German)."""
+    return number_format(number, force_grouping=True)
+
 
 SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 # How a model takes transparent backgrounds, input fidelity.
@@ -84,16 +91,16 @@ class FlexibleSizes:
         if width % self.multiple or height % self.multiple:
             return _("Width and height must both be multiples of %(n)d pixels.") % {"n": self.multiple}
         if max(width, height) > self.max_edge:
-            return _("The longer edge may be at most %(edge)s pixels.") % {"edge": f"{self.max_edge:,}"}
+            return _("The longer edge may be at most %(edge)s pixels.") % {"edge": grouped(self.max_edge)}
         if max(width, height) > self.max_aspect * min(width, height):
             return _("The image may be at most %(ratio)s times as wide as it is tall, or the other way round.") % {
                 "ratio": f"{self.max_aspect:g}"}
         if width * height < self.min_pixels:
             return _("The image needs at least %(pixels)s pixels (%(size)s has %(has)s).") % {
-                "pixels": f"{self.min_pixels:,}", "size": size, "has": f"{width * height:,}"}
+                "pixels": grouped(self.min_pixels), "size": size, "has": grouped(width * height)}
         if width * height > self.max_pixels:
             return _("The image may have at most %(pixels)s pixels (%(size)s has %(has)s).") % {
-                "pixels": f"{self.max_pixels:,}", "size": size, "has": f"{width * height:,}"}
+                "pixels": grouped(self.max_pixels), "size": size, "has": grouped(width * height)}
         return None
 
     def size_for(self, aspect: float, resolution: str) -> str:

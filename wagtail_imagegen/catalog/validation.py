@@ -7,7 +7,7 @@ from dataclasses import replace
 from django.utils.translation import gettext as _
 
 from .options import JobSpec
-from .spec import ModelSpec
+from .spec import ModelSpec, grouped
 
 MODERATIONS = ("auto", "low")
 FIDELITIES = ("low", "high")
@@ -106,7 +106,7 @@ def prompt_problem(prompt: str, model: ModelSpec) -> str | None:
         return _("Describe the image you want.")
     if len(prompt) > model.max_prompt_chars:
         return _("The prompt is %(length)s characters long; %(model)s takes at most %(max)s.") % {
-            "length": f"{len(prompt):,}", "model": model.name, "max": f"{model.max_prompt_chars:,}"}
+            "length": grouped(len(prompt)), "model": model.name, "max": grouped(model.max_prompt_chars)}
     return None
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import httpx
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..catalog import JobSpec, ModelSpec, model_spec
@@ -238,11 +238,11 @@ class ModelNotFound(InvalidRequest):
 
 def model_gone_message(model: str, successor: str | None) -> str:
     if successor:
-        return gettext_now("The image service no longer offers the model %(model)s. Choose %(successor)s "
-                           "instead, or ask a site administrator to update the provider settings.") % {
+        return gettext("The image service no longer offers the model %(model)s. Choose %(successor)s "
+                       "instead, or ask a site administrator to update the provider settings.") % {
             "model": model, "successor": successor}
-    return gettext_now("The image service does not offer the model %(model)s. Ask a site administrator to check "
-                       "the provider settings.") % {"model": model}
+    return gettext("The image service does not offer the model %(model)s. Ask a site administrator to check "
+                   "the provider settings.") % {"model": model}
 
 
 class Unsupported(InvalidRequest):

@@ -160,6 +160,7 @@ class GenerateVariantsBulkAction(ImageBulkAction):
             "estimate": governance.format_cost(self.estimate(context["form"], images)),
             "budget": min(governance.budgets_for(self.request.user), key=lambda budget: budget.remaining,
                           default=None),
+            "notices": context["form"].notices,
         })
         return context
 

@@ -59,7 +59,8 @@ def editor_message(job: GenerationJob) -> dict[str, Any] | None:
     if job.status in (Status.FAILED, Status.CANCELLED):
         title = ERROR_TITLES.get(job.error_code, _("The image could not be made"))
         level = "info" if job.status == Status.CANCELLED else "error"
-        return {"level": level, "code": job.error_code, "title": str(title), "text": job.error_message}
+        return {"level": level, "code": job.error_code, "title": str(title),
+                "text": _(job.error_message)}  # a reconciler's message was stored in the site's language
     if job.status == Status.QUEUED and job.error_code and job.next_attempt_at:
         seconds = max(0, int((job.next_attempt_at - timezone.now()).total_seconds()))
         text = _("%(message)s Next try in about %(seconds)d s (at %(time)s).") % {

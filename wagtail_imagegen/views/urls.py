@@ -1,6 +1,7 @@
 """The editor's admin URLs, included under admin/imagegen/ in the "wagtail_imagegen" namespace."""
 
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
 from . import (
     candidates,
@@ -16,12 +17,15 @@ from . import (
     source_images,
 )
 from . import submit as submit_views
-from .access import view_permission_required
+from .access import generate_permission_required, view_permission_required
 
 app_name = "wagtail_imagegen"
 
 urlpatterns = [
     path("config.js", config.config_js, name="config"),
+    # The scripts' own strings (djangojs.po), merged into the gettext() of Wagtail's admin catalog.
+    path("jsi18n/", generate_permission_required(JavaScriptCatalog.as_view(packages=["wagtail_imagegen"])),
+         name="jsi18n"),
     path("generate/", generate.generate, name="generate"),
     path("modal/", modal.modal, name="modal"),
     path("estimate/", estimate.estimate, name="estimate"),

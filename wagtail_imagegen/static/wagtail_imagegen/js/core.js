@@ -35,6 +35,11 @@ export async function request(address, { method = 'GET', body = null, text = fal
 }
 
 /** URLSearchParams/FormData from a plain object. */
+/** A number with the admin language's separators (the page's lang, which Wagtail sets; not the browser's). */
+export function formatNumber(value) {
+  return Number(value).toLocaleString(document.documentElement.lang || undefined);
+}
+
 export function formData(values) {
   const data = new FormData();
   Object.entries(values).forEach(([key, value]) => data.append(key, value ?? ''));

@@ -1,4 +1,4 @@
-import { Controller, clearErrors, debounce, request, showErrors } from './core.js';
+import { Controller, clearErrors, debounce, formatNumber, request, showErrors } from './core.js';
 
 /**
  * The generate / edit form: prompt counter, live cost estimate, the ordered images (the first one is edited
@@ -77,9 +77,11 @@ export class FormController extends Controller {
   }
 
   updateCounter() {
-    this.counterTarget.textContent = this.counterTarget.dataset.template.replace(
-      '__COUNT__', this.prompt.value.length.toLocaleString(),
-    );
+    const max = Number(this.counterTarget.dataset.max);
+    const text = ngettext('%(count)s of %(max)s character', '%(count)s of %(max)s characters', max);
+    this.counterTarget.textContent = interpolate(text, {
+      count: formatNumber(this.prompt.value.length), max: formatNumber(max),
+    }, true);
   }
 
   async estimate() {

@@ -1,4 +1,4 @@
-import { Controller, formData, request, showErrors, url } from './core.js';
+import { Controller, formData, formatNumber, request, showErrors, url } from './core.js';
 
 const POLL_INTERVAL = 1000;
 
@@ -13,8 +13,7 @@ export class JobController extends Controller {
     'service'];
 
   // `slot` "compare": the tray of the second image service, shown when a submission has one.
-  static values = { target: String, elapsedText: String, keptText: String, discardedText: String,
-    failedText: String, slot: String };
+  static values = { target: String, keptText: String, discardedText: String, failedText: String, slot: String };
 
   connect() {
     // Reopen a job still running when the modal or page was closed.
@@ -84,7 +83,9 @@ export class JobController extends Controller {
     this.statusTarget.textContent = job.status_label;
     this.statusTarget.classList.toggle('w-status--primary', job.status === 'succeeded');
     this.statusTarget.dataset.status = job.status;
-    this.elapsedTarget.textContent = this.elapsedTextValue.replace('__SECONDS__', job.elapsed);
+    this.elapsedTarget.textContent = interpolate(
+      ngettext('%(seconds)s second', '%(seconds)s seconds', job.elapsed), { seconds: formatNumber(job.elapsed) }, true,
+    );
     this.costTarget.textContent = job.cost_label;
     this.detailsTarget.href = job.detail_url;
     this.cancelTarget.hidden = job.is_finished;
