@@ -243,3 +243,16 @@ def test_imagegen_models_lists_the_gemini_lineup_with_its_dates():
     assert rows["gemini-3.1-flash-image"]["state"] == "retired"
     assert rows["gemini-3.1-flash-image"]["shutdown"] == "2026-10-29"
     assert not any(name.startswith("gpt-image") for name in rows)
+
+
+def test_an_image_service_s_own_budget_applies_to_its_jobs_only(settings, admin_user, fake_api):
+    from decimal import Decimal
+
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "BUDGETS": {"PROVIDERS": {"gemini": 0.05}}}
+    first = jobs.submit_generation("A kite", provider="gemini", n=1, size="1024x1024", user=admin_user)
+    assert first.estimated_cost < Decimal("0.05")
+    with pytest.raises(ValidationError) as refused:  # the first one's reservation leaves too little
+        jobs.submit_generation("A kite", provider="gemini", n=1, size="1024x1024", user=admin_user)
+    assert "the image service “gemini”" in refused.value.messages[0]
+    jobs.submit_generation("A kite", provider="default", n=1, user=admin_user)  # the other service is not capped
+    assert GenerationJob.objects.count() == 2

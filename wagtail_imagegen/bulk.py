@@ -64,6 +64,11 @@ class Plan:
     def estimated_cost(self) -> Decimal:
         return sum((job.estimated_cost for job in self.jobs), Decimal(0))
 
+    @property
+    def provider(self) -> str | None:
+        """The image service every job of the batch goes to (its own budget applies)."""
+        return self.jobs[0].provider if self.jobs else None
+
 
 # ---------------------------------------------------------------------------------------------------
 # Planning and submitting
@@ -157,7 +162,7 @@ def submit_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
     """Queue a variant of every usable image; the whole batch is one submission against budgets and limits."""
     batch = batch or new_batch(recipe, user=user)
     plan = plan_batch(images, recipe, user=user, batch=batch)
-    with governance.admission(user, plan.estimated_cost):
+    with governance.admission(user, plan.estimated_cost, plan.provider):
         batch.save()
         save_jobs(plan.jobs)
     return batch
@@ -248,7 +253,7 @@ def retry_failed(batch: GenerationBatch, *, user: Any = None) -> int:
         return 0
     recipe = Recipe.from_batch(batch)
     plan = plan_batch(images, recipe, user=user, batch=batch)
-    with governance.admission(user, plan.estimated_cost):
+    with governance.admission(user, plan.estimated_cost, plan.provider):
         save_jobs(plan.jobs)
     return len(plan.jobs)
 

@@ -18,7 +18,7 @@ SETTING = "WAGTAIL_IMAGEGEN"
 # Seconds a worker needs after the API answers to store the outputs.
 PERSISTENCE_MARGIN = 30
 RATE_LIMIT_KEYS = frozenset({"IMAGES_PER_MINUTE", "REQUESTS_PER_MINUTE", "CONCURRENT_REQUESTS"})
-BUDGET_KEYS = frozenset({"SITE", "PER_USER", "USERS", "GROUPS"})
+BUDGET_KEYS = frozenset({"SITE", "PER_USER", "USERS", "GROUPS", "PROVIDERS"})
 
 
 def error(number: int, msg: str, hint: str) -> checks.Error:
@@ -151,12 +151,13 @@ def check_budgets() -> Iterator[checks.CheckMessage]:
     budgets, where = conf.setting("BUDGETS"), f'{SETTING}["BUDGETS"]'
     hint = 'For example {"SITE": 500, "PER_USER": 25, "USERS": {"alice": 100}, "GROUPS": {"Editors": 200}} (USD).'
     if not isinstance(budgets, dict):
-        yield error(15, f"{where} must be a dict with the keys SITE, PER_USER, USERS and/or GROUPS.", hint)
+        yield error(15, f"{where} must be a dict with the keys SITE, PER_USER, USERS, GROUPS and/or PROVIDERS.",
+                    hint)
         return
     for key in sorted(set(budgets) - BUDGET_KEYS, key=str):
         yield unknown_key(23, where, key, BUDGET_KEYS)
     amounts = [budgets.get(key) for key in ("SITE", "PER_USER") if budgets.get(key) is not None]
-    for key in ("USERS", "GROUPS"):
+    for key in ("USERS", "GROUPS", "PROVIDERS"):
         named = budgets.get(key, {})
         if not isinstance(named, dict):
             yield error(15, f'{where}["{key}"] must map names to monthly amounts in USD.', hint)

@@ -109,12 +109,16 @@ def group_members(name: str) -> QuerySet:
     return get_user_model().objects.filter(groups__name=name).values("pk")
 
 
-def applicable_limits(user: Any) -> dict[str, tuple[str, Any, Q]]:
-    """Each budget that applies to `user`: key -> (scope, limit, which jobs count against it)."""
+def applicable_limits(user: Any, provider: str | None = None) -> dict[str, tuple[str, Any, Q]]:
+    """Each budget that applies to `user` on `provider`: key -> (scope, limit, which jobs count against it)."""
     settings = budget_settings()
     limits: dict[str, tuple[str, Any, Q]] = {}
     if settings.get("SITE") is not None:
         limits["site"] = (_("the site"), settings["SITE"], Q())
+    provider_limit = (settings.get("PROVIDERS") or {}).get(provider) if provider else None
+    if provider_limit is not None:  # one image service's own monthly cap, whoever submits
+        limits["provider"] = (_("the image service “%(alias)s”") % {"alias": provider}, provider_limit,
+                              Q(provider=provider))
     if user is None:
         return limits
     if user_limit(user) is not None:
@@ -126,18 +130,18 @@ def applicable_limits(user: Any) -> dict[str, tuple[str, Any, Q]]:
     return limits
 
 
-def budgets_for(user: Any) -> list[Budget]:
-    """The budgets a submission by `user` must fit in, with this month's spend (one query)."""
-    limits = applicable_limits(user)
+def budgets_for(user: Any, provider: str | None = None) -> list[Budget]:
+    """The budgets a submission by `user` (to `provider`) must fit in, with this month's spend (one query)."""
+    limits = applicable_limits(user, provider)
     if not limits:
         return []
     spent = this_month().aggregate(**{key: Sum(spend(), filter=where) for key, (_s, _l, where) in limits.items()})
     return [Budget(key, scope, Decimal(str(limit)), spent[key] or ZERO) for key, (scope, limit, _w) in limits.items()]
 
 
-def check_budgets(user: Any, cost: Decimal) -> None:
+def check_budgets(user: Any, cost: Decimal, provider: str | None = None) -> None:
     """Refuse a submission whose estimate does not fit in what is left of a monthly budget."""
-    for budget in budgets_for(user):
+    for budget in budgets_for(user, provider):
         if cost > budget.remaining:
             raise ValidationError(
                 _("This request would cost about %(cost)s, but only %(remaining)s is left of this month's "
@@ -181,7 +185,7 @@ def check_submission_rate(user: Any) -> None:
 
 
 @contextmanager
-def admission(user: Any, cost: Decimal) -> Iterator[None]:
+def admission(user: Any, cost: Decimal, provider: str | None = None) -> Iterator[None]:
     """Admit a submission of estimated `cost`: the jobs created inside count at once against the budgets.
 
     Raises ValidationError (nothing is reserved or created) when a budget or the submission rate says no.
@@ -190,7 +194,7 @@ def admission(user: Any, cost: Decimal) -> Iterator[None]:
         check_submission_rate(user)
         if budget_settings():
             lock_budgets()
-            check_budgets(user, cost)
+            check_budgets(user, cost, provider)
         yield
 
 

@@ -290,7 +290,7 @@ def submit(
     job = build_job(kind=kind, prompt=prompt, invariants=invariants, spec=spec, target=target, images=images,
                     collection=destination, label=label, batch=batch, parent_output=parent_output, user=user)
     # Budgets and the per-user submission rate: a refused submission queues nothing.
-    with governance.admission(user, job.estimated_cost):
+    with governance.admission(user, job.estimated_cost, target.alias):
         return create_job(job, images=images, mask_data=mask_data)
 
 

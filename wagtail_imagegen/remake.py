@@ -90,7 +90,7 @@ def submit_remake(plan: RemakePlan, *, user: Any = None, batch: GenerationBatch 
         prompt=_("Re-make with %(model)s") % {"model": plan.target.model_name},
         params={"provider": plan.target.alias, "model": plan.target.model_name, "remake": True}, requested_by=user,
     )
-    with governance.admission(user, plan.estimated_cost), transaction.atomic():
+    with governance.admission(user, plan.estimated_cost, plan.target.alias), transaction.atomic():
         batch.save()
         for job, output in plan.jobs:
             job.batch = batch
