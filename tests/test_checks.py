@@ -132,3 +132,15 @@ def test_the_api_key_never_appears_in_a_check_message(settings):
 def test_q_cluster_timeouts_that_would_kill_or_duplicate_jobs_are_warned_about(settings):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 20, "retry": 20}
     assert {"wagtail_imagegen.W001", "wagtail_imagegen.W002"} <= set(ids())
+
+
+def test_check_messages_and_hints_speak_the_active_language(settings):
+    from django.utils import translation
+
+    settings.WAGTAIL_IMAGEGEN = {"PROVIDERS": {"default": {"CLASS": DEMO, "TIMEOUTS": 30}}}
+    with translation.override("de"):
+        [message] = settings_messages()
+    assert message.id == "wagtail_imagegen.E019"
+    assert 'hat einen unbekannten Schlüssel „TIMEOUTS“' in message.msg and 'Meinten Sie „TIMEOUT“?' in message.hint
+    [english] = settings_messages()  # the keys and the code in them stay as written
+    assert 'has an unknown key "TIMEOUTS"' in english.msg and 'WAGTAIL_IMAGEGEN["PROVIDERS"]["default"]' in english.msg

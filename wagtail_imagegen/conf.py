@@ -18,6 +18,7 @@ from .providers.base import ImageProvider, ProviderConfig
 
 DEMO_PROVIDER_CLASS = "wagtail_imagegen.providers.demo.DemoImageProvider"
 OPENAI_PROVIDER_CLASS = "wagtail_imagegen.providers.openai.OpenAIImageProvider"
+GEMINI_PROVIDER_CLASS = "wagtail_imagegen.providers.gemini.GeminiImageProvider"
 
 DEFAULTS: dict[str, Any] = {
     "PROVIDERS": {
