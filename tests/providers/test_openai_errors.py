@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from wagtail_imagegen.providers.base import (
+    AccessDenied,
     AuthenticationFailed,
     BadResponse,
     ContentRejected,
     InvalidRequest,
     ModelNotFound,
-    PermissionDenied,
     ProviderTimeout,
     ProviderUnavailable,
     QuotaExceeded,
@@ -39,7 +39,7 @@ def failure(api, response: httpx.Response | Exception, **request_fields):
 
 @pytest.mark.parametrize(("status", "body", "expected", "retryable"), [
     (401, envelope("invalid_api_key"), AuthenticationFailed, False),
-    (403, envelope(None, "Your organization must be verified"), PermissionDenied, False),
+    (403, envelope(None, "Your organization must be verified"), AccessDenied, False),
     (404, envelope("model_not_found", "The model does not exist"), ModelNotFound, False),
     (429, envelope("billing_hard_limit_reached", "Billing hard limit has been reached"), QuotaExceeded, False),
     (422, envelope(None), InvalidRequest, False),

@@ -201,7 +201,9 @@ class AuthenticationFailed(ProviderError):
     )
 
 
-class PermissionDenied(ProviderError):
+class AccessDenied(ProviderError):
+    """The API refused this account access (a 403): not a Django PermissionDenied, which is about our users."""
+
     code = "permission_denied"
     default_message = _(
         "The image service refused access to this model. The API account may need to be verified "

@@ -14,10 +14,10 @@ import httpx
 from django.utils.translation import gettext as _
 
 from .base import (
+    AccessDenied,
     AuthenticationFailed,
     InvalidRequest,
     ModelNotFound,
-    PermissionDenied,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
@@ -30,7 +30,7 @@ from .openai_errors import MAX_RETRY_AFTER, retry_after, wrong_address
 # google.rpc.Status names by what they mean for a job.
 STATUS_ERRORS: dict[str, type[ProviderError]] = {
     "UNAUTHENTICATED": AuthenticationFailed,
-    "PERMISSION_DENIED": PermissionDenied,
+    "PERMISSION_DENIED": AccessDenied,
     "NOT_FOUND": ModelNotFound,
     "RESOURCE_EXHAUSTED": RateLimited,
     "INTERNAL": ProviderUnavailable,
@@ -38,7 +38,7 @@ STATUS_ERRORS: dict[str, type[ProviderError]] = {
     "DEADLINE_EXCEEDED": ProviderTimeout,
 }
 HTTP_ERRORS: dict[int, type[ProviderError]] = {
-    401: AuthenticationFailed, 403: PermissionDenied, 404: ModelNotFound, 408: ProviderUnavailable,
+    401: AuthenticationFailed, 403: AccessDenied, 404: ModelNotFound, 408: ProviderUnavailable,
     429: RateLimited, 500: ProviderUnavailable, 502: ProviderUnavailable, 503: ProviderUnavailable,
     504: ProviderTimeout,
 }

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .base import (
+    AccessDenied,
     AuthenticationFailed,
     BadResponse,
     ContentRejected,
     InvalidRequest,
     ModelNotFound,
-    PermissionDenied,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
@@ -38,7 +38,7 @@ from .sse import DeadlineExceeded
 CONTENT_CODES = frozenset({"moderation_blocked", "content_policy_violation", "contentFilter"})
 STATUS_ERRORS: dict[int, type[ProviderError]] = {
     401: AuthenticationFailed,
-    403: PermissionDenied,
+    403: AccessDenied,
     408: ProviderUnavailable,
     409: ProviderUnavailable,
     429: RateLimited,
