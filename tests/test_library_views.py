@@ -68,11 +68,12 @@ def test_variants_section_needs_the_change_permission(make_image, client, editor
     assert response.status_code == 403
 
 
-def test_every_edit_page_gets_the_script_that_adds_the_section_on_image_pages(make_image, admin_client):
+def test_every_edit_page_gets_the_controller_that_adds_the_section_on_image_pages(make_image, admin_client):
     image = make_image()
     html = admin_client.get(reverse("wagtailimages:edit", args=[image.pk])).content.decode()
-    assert 'id="imagegen-library-config"' in html and "wagtail_imagegen/library/variants.js" in html
-    assert reverse("wagtail_imagegen_library:image_variants", args=[0]) in html
+    assert 'data-controller="imagegen-variants"' in html and "wagtail_imagegen/library/variants.js" in html
+    section_url = reverse("wagtail_imagegen_library:image_variants", args=[0])
+    assert f'data-imagegen-variants-section-url-value="{section_url}"' in html
 
 
 # --- the bulk action ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.urls import include, path, reverse
-from django.utils.html import format_html, json_script
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -63,11 +63,13 @@ def add_usage_summary_item(request: Any, items: list) -> None:
 
 @hooks.register("insert_editor_js")
 def variants_section_script() -> str:
-    """On Wagtail's image edit page (7.4 and 8.x alike), library/variants.js adds the Variants section."""
-    config = {"editUrl": reverse("wagtailimages:edit", args=[0]),
-              "sectionUrl": reverse("wagtail_imagegen_library:image_variants", args=[0])}
-    return json_script(config, "imagegen-library-config") + format_html(
-        '<script type="module" src="{}"></script>', versioned_static("wagtail_imagegen/library/variants.js"))
+    """On Wagtail's image edit page (7.4 and 8.x alike), library/variants.js's controller adds the Variants section."""
+    return format_html(
+        '<div hidden data-controller="imagegen-variants" data-imagegen-variants-edit-url-value="{}" '
+        'data-imagegen-variants-section-url-value="{}" data-action="imagegen:kept@document->imagegen-variants#load">'
+        '</div><script type="module" src="{}"></script>',
+        reverse("wagtailimages:edit", args=[0]), reverse("wagtail_imagegen_library:image_variants", args=[0]),
+        versioned_static("wagtail_imagegen/library/variants.js"))
 
 
 @hooks.register("register_log_actions")
