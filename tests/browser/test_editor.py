@@ -18,6 +18,8 @@ from .conftest import log_in
 from .pages import BrowserTestPage
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# The studio's own tray (a second one, for a second image service, may sit beside it).
+TRAY = ".imagegen-studio__results > .imagegen-tray"
 JOB_SECONDS = 20_000  # ms: a job through the worker and the fake API takes about one
 
 
@@ -74,7 +76,7 @@ def test_generate_into_the_hero_field_and_publish(page, test_page, fake_api, pro
     page.wait_for_function("document.querySelector('[data-imagegen-form-target=estimate]').textContent.includes('US$')")
     generate(modal, "A red lighthouse on a cliff at dusk", provider=provider, count=2)
     cards = candidates(page, 2)
-    assert "Succeeded" in modal.locator("[data-imagegen-job-target=status]").inner_text().title()
+    assert "Succeeded" in modal.locator(f"{TRAY} [data-imagegen-job-target=status]").inner_text().title()
     cards.first.get_by_role("button", name="Use this").click()
     page.locator(".modal").wait_for(state="detached")
 
@@ -176,7 +178,7 @@ def test_refine_twice_with_invariants_in_the_library(page, fake_api):
         refine.locator("textarea[name=prompt]").fill(instruction)
         refine.get_by_role("button", name="Refine").click()
         page.locator(".imagegen-chain__step").nth(step - 1).wait_for()
-    page.locator("[data-imagegen-job-target=status][data-status=succeeded]").wait_for(timeout=JOB_SECONDS)
+    page.locator(f"{TRAY} [data-imagegen-job-target=status][data-status=succeeded]").wait_for(timeout=JOB_SECONDS)
     chain = [step.inner_text() for step in page.locator(".imagegen-chain__label").all()]
     assert chain == ["A red lighthouse", "Add fog", "Make it night"]
     candidates(page, 1).first.get_by_role("button", name="Keep").click()
@@ -265,7 +267,7 @@ def test_generate_into_streamfield_blocks_and_publish(page, test_page, fake_api)
 def test_a_moderation_refusal_is_explained(page, fake_api, provider, marker, category):
     page.goto("/admin/imagegen/generate/")
     generate(page.locator(".imagegen-studio"), f"A lighthouse {marker}", provider=provider)
-    message = page.locator("[data-imagegen-job-target=message]")
+    message = page.locator(f"{TRAY} [data-imagegen-job-target=message]")
     message.wait_for(timeout=JOB_SECONDS)
     text = message.inner_text()
     assert "The image service refused this request" in text

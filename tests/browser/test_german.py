@@ -16,6 +16,8 @@ from ..test_bulk import catalog
 from .test_editor import JOB_SECONDS, candidates, fresh, generate
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# The studio's own tray (a second one, for a second image service, may sit beside it).
+TRAY = ".imagegen-studio__results > .imagegen-tray"
 # Phrases a German editor read in English before the catalog (issue 15), and a few more.
 ENGLISH = ["Generate an image", "Candidates", "Keep unchanged", "Estimated cost", "Use this", "Refine", "Discard",
            "Your recent jobs", "Image service", "characters", "The image service refused", "AI image jobs",
@@ -54,13 +56,13 @@ def test_a_german_editor_sees_the_app_in_german(page, german, make_image, fake_a
 
     generate(studio, "Ein roter Leuchtturm", count=2)
     cards = candidates(page, 2)
-    page.locator("[data-imagegen-job-target=status][data-status=succeeded]").wait_for(timeout=JOB_SECONDS)
+    page.locator(f"{TRAY} [data-imagegen-job-target=status][data-status=succeeded]").wait_for(timeout=JOB_SECONDS)
     assert_german(cards.first.inner_text(), "Behalten", "Verfeinern", "Verwerfen")
-    assert "Sekunde" in page.locator("[data-imagegen-job-target=elapsed]").inner_text()
-    assert page.locator("[data-imagegen-job-target=status]").text_content() == "Erfolgreich"
+    assert "Sekunde" in page.locator(f"{TRAY} [data-imagegen-job-target=elapsed]").inner_text()
+    assert page.locator(f"{TRAY} [data-imagegen-job-target=status]").text_content() == "Erfolgreich"
 
     generate(studio, "Ein Leuchtturm [demo:refuse]", provider="demo")
-    message = page.locator("[data-imagegen-job-target=message]")
+    message = page.locator(f"{TRAY} [data-imagegen-job-target=message]")
     message.wait_for(timeout=JOB_SECONDS)
     assert_german(message.inner_text(), "Der Bilddienst hat diese Anfrage abgelehnt", "Sicherheitssystem")
 
