@@ -141,7 +141,9 @@ class FakeImageAPI:
         Options: rate_limit(retry_after=seconds), moderation_blocked(categories=[...], stage="input"|"output"),
         gemini_safety(finish_reason="IMAGE_SAFETY"), gemini_prompt_blocked(block_reason="PROHIBITED_CONTENT"),
         hang(seconds=...: give up and drop the connection after that long; default: wait until the client
-        or the server gives up).
+        or the server gives up). On /v1/responses, moderation_blocked is a failed image call inside a completed
+        Response; text_only answers a message and no image call; truncated_stream stops a stream before the
+        image call completes (docs/responses-api.md).
         """
         planned = make_fault(fault, options)
         with self._lock:
