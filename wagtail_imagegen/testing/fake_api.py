@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from . import gemini
+from . import gemini, responses
 from .errors import APIError, not_found
 from .faults import (
     SILENT_FAULTS,
@@ -33,9 +33,12 @@ from .faults import (
     shape_item,
     shape_usage,
 )
+from .files_api import FILES_ROUTE, FileStore, answer_files
 from .models_api import model_list, retrieve_model
 from .ratelimit import ImagesPerMinute
 from .render import SSE_DONE, b64, call_usage, images_response, render_image, sse_frame, stream_events, usage_body
+from .responses_request import Turn, parse_turn, tool_call
+from .responses_request import prompt_of as responses_prompt_of
 from .routes import FILE_ROUTE, MODELS_ROUTE, Route, authenticate, check_api_version, match_route
 from .validation import ImageCall, parse_call, prompt_of
 from .wire import RecordedRequest, Reply, json_reply, raw_reply, read_request
@@ -88,6 +91,8 @@ class FakeImageAPI:
         seed: int | None = None,
         today: date | None = None,
         serve_retired: bool = False,
+        response_ttl: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.api_key = api_key  # None accepts any key
         self.fixed_today = today
@@ -102,6 +107,9 @@ class FakeImageAPI:
         self._limiter = ImagesPerMinute(ipm)
         self._faults: deque[Fault] = deque()
         self._files: dict[str, tuple[bytes, str]] = {}
+        # The Files API's uploads, and the stored Responses that `previous_response_id` continues.
+        self.files = FileStore(clock)
+        self.responses = responses.ResponseStore(clock, response_ttl)
         self._image_calls = 0
         self._lock = threading.Lock()
 
@@ -133,7 +141,9 @@ class FakeImageAPI:
         Options: rate_limit(retry_after=seconds), moderation_blocked(categories=[...], stage="input"|"output"),
         gemini_safety(finish_reason="IMAGE_SAFETY"), gemini_prompt_blocked(block_reason="PROHIBITED_CONTENT"),
         hang(seconds=...: give up and drop the connection after that long; default: wait until the client
-        or the server gives up).
+        or the server gives up). On /v1/responses, moderation_blocked is a failed image call inside a completed
+        Response; text_only answers a message and no image call; truncated_stream stops a stream before the
+        image call completes (docs/responses-api.md).
         """
         planned = make_fault(fault, options)
         with self._lock:
@@ -146,6 +156,8 @@ class FakeImageAPI:
             self._faults.clear()
             self._files.clear()
             self._image_calls = 0
+        self.files.clear()
+        self.responses.clear()
         self._limiter.reset()
 
     # -----------------------------------------------------------------------------------------------
@@ -171,6 +183,8 @@ class FakeImageAPI:
         models_match = MODELS_ROUTE.match(request.path)
         if request.method == "GET" and models_match:
             return self._models(models_match["model"], request)
+        if FILES_ROUTE.match(request.path) or responses.RESPONSES_ROUTE.match(request.path):
+            return self._openai_resource(exchange)
         gemini_route = gemini.match_gemini_route(request.path) if request.method == "POST" else None
         if gemini_route is not None:
             with self._lock:
@@ -225,6 +239,80 @@ class FakeImageAPI:
         context = FaultContext(exchange.request_id, exchange.root_url, self.ipm)
         return gemini.answer(route, exchange.request, fault, context, today=self.today,
                              serve_retired=self.serve_retired)
+
+    def expire_responses(self) -> None:
+        """Every stored response is gone from now on: `previous_response_id` answers previous_response_not_found."""
+        self.responses.expire()
+
+    def expire_files(self) -> None:
+        """Every uploaded file is gone from now on (404 No such File object), as if `expires_after` ran out."""
+        self.files.expire()
+
+    def _openai_resource(self, exchange: Exchange) -> Reply:
+        """/v1/files and /v1/responses (responses.py, files_api.py), also under Azure's /openai/v1."""
+        request = exchange.request
+        flavor = "azure_v1" if request.path.startswith("/openai/") else "openai"
+        files_match = FILES_ROUTE.match(request.path)
+        try:
+            authenticate(flavor, request, self.api_key)
+            if files_match:
+                return answer_files(self.files, request, files_match["file_id"])
+            response_id = responses.RESPONSES_ROUTE.match(request.path)["response_id"]
+            if response_id is None and request.method == "POST":
+                with self._lock:
+                    self._image_calls += 1
+                reply = self._create_response(exchange)
+                reply.headers.extend(self._limiter.headers())
+                return reply
+            return self._stored_response(request, response_id)
+        except APIError as error:
+            return error.reply()
+
+    def _stored_response(self, request: RecordedRequest, response_id: str | None) -> Reply:
+        found = self.responses.get(response_id) if response_id else None
+        if response_id is None or request.method not in ("GET", "DELETE"):
+            return not_found(request.method, request.path).reply()
+        if found is None:
+            raise responses.response_not_found(response_id)
+        if request.method == "DELETE":
+            self.responses.delete(response_id)
+            return json_reply(200, {"id": response_id, "object": "response", "deleted": True})
+        return json_reply(200, found.body)
+
+    def _create_response(self, exchange: Exchange) -> Reply:
+        fault = self._take_fault(responses_prompt_of(exchange.request))
+        exchange.request.fault = fault.name if fault else None
+        self._pause(self.latency, exchange)
+        if fault and fault.name in SILENT_FAULTS:
+            self._go_silent(fault, exchange)
+        if fault and fault.name not in responses.IN_RESPONSE_FAULTS and not fault.shapes_success:
+            return early_reply(fault, FaultContext(exchange.request_id, exchange.root_url, self.ipm))
+        turn = parse_turn(exchange.request, self.files, today=self.today, serve_retired=self.serve_retired)
+        previous = None
+        if turn.previous_response_id is not None:
+            previous = self.responses.get(turn.previous_response_id)
+            if previous is None:
+                raise responses.previous_not_found(turn.previous_response_id)
+        call = self._tool_call(turn, previous)
+        outcome = responses.make_response(turn, call, previous, fault)
+        if outcome.image is not None:
+            self._limiter.admit(1, outcome.body["tool_usage"]["image_gen"]["total_tokens"])
+        truncated = bool(fault and fault.name == "truncated_stream" and turn.stream)
+        if turn.store and not truncated:
+            self.responses.put(responses.stored(outcome, previous, self.responses.clock))
+        if outcome.image is not None and not truncated:
+            exchange.request.output_images.append(outcome.image)
+        if not turn.stream:
+            return json_reply(200, outcome.body)
+        events = (sse_frame(event) for event in responses.stream_events(outcome, fault))
+        return Reply(200, [("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache")],
+                     events)
+
+    def _tool_call(self, turn: Turn, previous: responses.StoredResponse | None) -> ImageCall | None:
+        if not turn.calls_tool:
+            return None
+        images = responses.input_images(turn, previous, self.responses)
+        return tool_call(turn, images, self.files, today=self.today, serve_retired=self.serve_retired)
 
     def _take_fault(self, prompt: str) -> Fault | None:
         with self._lock:

@@ -40,7 +40,9 @@ FAULTS: tuple[str, ...] = (
 )
 # Answered by the Gemini route only (gemini.py); on the OpenAI route they change nothing.
 GEMINI_FAULTS: tuple[str, ...] = ("gemini_safety", "gemini_prompt_blocked", "gemini_text_only", "gemini_data_url_text")
-KNOWN_FAULTS: tuple[str, ...] = (*FAULTS, *GEMINI_FAULTS)
+# Answered by the Responses route only (responses.py): a text answer without the image call, a stream cut short.
+RESPONSES_FAULTS: tuple[str, ...] = ("text_only", "truncated_stream")
+KNOWN_FAULTS: tuple[str, ...] = (*FAULTS, *GEMINI_FAULTS, *RESPONSES_FAULTS)
 FAULT_OPTIONS: dict[str, frozenset[str]] = {
     "rate_limit": frozenset({"retry_after"}),
     "moderation_blocked": frozenset({"categories", "stage"}),
@@ -48,7 +50,8 @@ FAULT_OPTIONS: dict[str, frozenset[str]] = {
     "gemini_safety": frozenset({"finish_reason"}),
     "gemini_prompt_blocked": frozenset({"block_reason"}),
 }
-SHAPING_FAULTS = frozenset({"truncated_base64", "wrong_magic", "extra_usage_keys", "url_output", *GEMINI_FAULTS})
+SHAPING_FAULTS = frozenset({"truncated_base64", "wrong_magic", "extra_usage_keys", "url_output", *GEMINI_FAULTS,
+                            *RESPONSES_FAULTS})
 SILENT_FAULTS = frozenset({"hang", "drop_connection"})
 PROMPT_TOKEN = re.compile(r"\[fake:([a-z_]+)\]")
 # The fact sheet's tier-1 images-per-minute limit, quoted by an injected rate_limit when none is set.

@@ -66,7 +66,11 @@ def _data_url_bytes(ref: object, param: str) -> bytes:
                               "'image_url' or 'file_id'.")
     if "file_id" in ref:
         raise invalid_request(param, "This fake image API has no Files API: send 'image_url' as a data URL.")
-    url = ref["image_url"]
+    return decode_data_url(ref["image_url"], param)
+
+
+def decode_data_url(url: object, param: str) -> bytes:
+    """The bytes of a base64 data URL; the fake never reaches out to the network for any other URL."""
     header, comma, payload = url.partition(",") if isinstance(url, str) else ("", "", "")
     if not (comma and header.startswith("data:") and header.endswith(";base64")):
         raise invalid_request(param, "This fake image API does not fetch URLs: send a base64 data URL "

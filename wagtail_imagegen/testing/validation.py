@@ -209,11 +209,8 @@ def _check_inputs(call: ImageCall) -> None:
         check_mask(call.mask, call.images[0])
 
 
-CHECKS: tuple[Callable[[ImageCall], None], ...] = (
-    _check_model,
-    _check_gpt_only_parameters,
-    _check_prompt,
-    _check_range("n", 1, MAX_N),
+# The checks of the image settings alone, which the Responses API's image_generation tool shares.
+SETTING_CHECKS: tuple[Callable[[ImageCall], None], ...] = (
     _check_size,
     _check_choice("quality", lambda call: call.family.qualities),
     _check_choice("output_format", _output_formats),
@@ -233,4 +230,11 @@ CHECKS: tuple[Callable[[ImageCall], None], ...] = (
     _check_gif,
     _check_svg,
     _check_inputs,
+)
+CHECKS: tuple[Callable[[ImageCall], None], ...] = (
+    _check_model,
+    _check_gpt_only_parameters,
+    _check_prompt,
+    _check_range("n", 1, MAX_N),
+    *SETTING_CHECKS,
 )
