@@ -7,6 +7,8 @@ Environment variables (all optional):
     IMAGEGEN_BASE_URL   default https://api.openai.com/v1 (CometAPI: https://api.cometapi.com/v1)
     IMAGEGEN_MODEL      the draft model; default the provider's (gpt-image-2.6-flare, finals on -sunburst)
     IMAGEGEN_FINAL_MODEL  what "Final quality" re-renders with (default: see IMAGEGEN_MODEL)
+    IMAGEGEN_OPENAI_API  "responses" puts the default (OpenAI) provider in the Responses API mode; default "images"
+    IMAGEGEN_RESPONSES_MODEL  the mainline model of that mode; default gpt-5.6-luna
     IMAGEGEN_GEMINI_API_KEY  adds a second provider, "gemini" (Google's Nano Banana models), beside the default
     IMAGEGEN_GEMINI_BASE_URL  default https://generativelanguage.googleapis.com/v1beta
     IMAGEGEN_GEMINI_MODEL  its draft model; default gemini-nano-banana-2.1 (finals on gemini-3-pro-image)
@@ -205,6 +207,9 @@ if IMAGEGEN_PROVIDER == "openai":
         "API_KEY": IMAGEGEN_API_KEY,
         "BASE_URL": os.environ.get("IMAGEGEN_BASE_URL") or "https://api.openai.com/v1",
         "TIMEOUT": PROVIDER_TIMEOUT,
+        "OPTIONS": {key: value for key, value in (("API", os.environ.get("IMAGEGEN_OPENAI_API")),
+                                                  ("RESPONSES_MODEL", os.environ.get("IMAGEGEN_RESPONSES_MODEL")))
+                    if value},
     }
 elif IMAGEGEN_PROVIDER == "demo":
     # Offline: no key, no network. Two seconds per image so that progress is visible in the admin.

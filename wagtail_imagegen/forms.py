@@ -144,6 +144,8 @@ class ImageGenForm(forms.Form):
         offered = {model.name: model for model in self.target.offered}
         self.model = offered.get(self.value_of("model") or "") or usable_model(self.target)
         self.add_option_fields(list(offered.values()) or [self.model])
+        if not self.model.max_partial_images:  # Gemini, the Responses mode: nothing to preview
+            self.fields.pop("previews", None)
         self.compare_job: GenerationJob | None = None
         if len(aliases) > 1:
             self.fields["provider"].choices = [(alias, provider_label(alias)) for alias in aliases]
@@ -274,7 +276,8 @@ class ImageGenForm(forms.Form):
                                                           *self.model.controls)}
         if data.get("images") and data.get("input_fidelity"):
             values["input_fidelity"] = data["input_fidelity"]
-        values["partial_images"] = PREVIEW_COUNT if data.get("previews") else 0
+        # A model (or mode) that streams no previews gets none, whatever the box said.
+        values["partial_images"] = min(PREVIEW_COUNT, self.model.max_partial_images) if data.get("previews") else 0
         return JobSpec(model=self.model.name).updated(size=self.resolved_size(data), **values)
 
     def service_arguments(self) -> dict[str, Any]:

@@ -96,9 +96,10 @@ def conversation(job: GenerationJob) -> tuple[Turn, ...]:
 
 
 def model_turn(job: GenerationJob, index: int) -> tuple[dict[str, Any], ...] | None:
-    """The provider's record of the turn that made output `index` of `job` (see providers/gemini.py)."""
-    records = (job.response or {}).get("gemini")
+    """The provider's record of the turn that made output `index` of `job`: Gemini's parts with their thought
+    signatures, or the Responses API's response id (providers/gemini.py, providers/openai_responses.py)."""
+    records = (job.response or {}).get("turns")
     if not isinstance(records, list) or not 0 <= index < len(records) or not isinstance(records[index], dict):
         return None
-    parts = records[index].get("turn")
+    parts = records[index].get("parts")
     return tuple(parts) if isinstance(parts, list) and parts else None

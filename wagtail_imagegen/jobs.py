@@ -44,10 +44,11 @@ class Target:
     @property
     def offered(self) -> list[ModelSpec]:
         """The models an editor may choose for this provider: every offered one that is not retired."""
-        provider = conf.provider_class(self.config.class_path)
+        provider = conf.provider_class(self.config.class_path)(self.config)
         offered = catalog.offered_models(self.config.models, api=provider.api,
                                          configured=(self.config.model, self.config.final_model or ""))
-        return [model for model in offered if not model.retired(catalog.today())]
+        # As the provider serves each (Azure makes no WebP; the Responses mode streams no previews).
+        return [provider.model_spec(model.name) for model in offered if not model.retired(catalog.today())]
 
 
 def spec_from(options: dict[str, Any], spec: JobSpec | None = None) -> JobSpec:

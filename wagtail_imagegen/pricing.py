@@ -9,6 +9,7 @@ import math
 from decimal import Decimal
 
 from .catalog import JobSpec, ModelSpec
+from .catalog.openai import mainline_price
 from .providers.base import Usage
 
 # Streaming adds about this many output tokens per partial image.
@@ -59,6 +60,9 @@ def cost_of(usage: Usage, model: ModelSpec) -> Decimal:
         + usage.output_image_tokens * price.image_output
         + usage.output_text_tokens * price.text_output
     )
+    if usage.mainline_model:  # the Responses API's mainline model, at its own prices
+        mainline = mainline_price(usage.mainline_model)
+        total += usage.mainline_input_tokens * mainline.text_input + usage.mainline_output_tokens * mainline.text_output
     return (total / Decimal(1_000_000)).quantize(Decimal("0.000001"))
 
 

@@ -141,7 +141,7 @@ def test_when_the_first_call_fails_the_error_is_raised(provider, gemini_api):
 
 def test_a_refinement_continues_the_conversation_with_the_model_s_thought_signatures(provider, gemini_api):
     first = provider.run(request("A red bicycle", size="1024x1024"))
-    turn = first.metadata["gemini"][0]["turn"]
+    turn = first.metadata["turns"][0]["parts"]
     assert any("thoughtSignature" in part for part in turn if part.get("image"))
     history = (Turn("user", "A red bicycle"),
                Turn("model", images=(InputImage(first.images[0].data, "turn.png"),), parts=tuple(turn)))
@@ -160,7 +160,7 @@ def test_a_model_turn_without_its_signature_is_what_the_real_api_refuses(provide
     """The fake holds the provider to Gemini 3's rule: dropping the signature is a 400, not silently fine."""
     first = provider.run(request("A red bicycle"))
     unsigned = tuple({key: value for key, value in part.items() if key != "thoughtSignature"}
-                     for part in first.metadata["gemini"][0]["turn"])
+                     for part in first.metadata["turns"][0]["parts"])
     history = (Turn("user", "A red bicycle"),
                Turn("model", images=(InputImage(first.images[0].data, "turn.png"),), parts=unsigned))
     with pytest.raises(InvalidRequest, match="thought_signature"):

@@ -5,6 +5,7 @@ Dates are OpenAI's; a gateway or Azure keeps its own, set in a provider's MODELS
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -31,6 +32,23 @@ GPT_IMAGE_2_PRICE = Price(text_input=Decimal("5.00"), image_input=Decimal("8.00"
 TIERS_2 = ("low", "medium", "high", "auto")
 TIERS_2_5 = ("low", "medium", "high", "xhigh", "max", "auto")
 COMPLEXITY = ("high", "medium", "low")  # the first is what the API assumes when it is omitted
+
+# The mainline models that call the image_generation tool in the Responses API: their own token prices
+# (USD per 1M, text in / text out; docs/responses-api.md §7). The cheapest current tier fits: it only routes.
+DEFAULT_RESPONSES_MODEL = "gpt-5.6-luna"
+MAINLINE_PRICES: dict[str, Price] = {
+    "gpt-5.6-luna": Price(text_input=Decimal("1.00"), image_input=Decimal("1.00"), image_output=Decimal(0),
+                          text_output=Decimal("6.00")),
+}
+# A mainline model without a price here: counted high, so that a budget is never under-reserved.
+UNKNOWN_MAINLINE_PRICE = Price(text_input=Decimal("5.00"), image_input=Decimal("5.00"), image_output=Decimal(0),
+                               text_output=Decimal("30.00"))
+
+
+def mainline_price(model: str) -> Price:
+    """A mainline model's prices; a dated snapshot (gpt-5.6-luna-2026-06-26) costs what its family does."""
+    return MAINLINE_PRICES.get(re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model), UNKNOWN_MAINLINE_PRICE)
+
 
 SUNBURST_26 = "gpt-image-2.6-sunburst"
 FLARE_26 = "gpt-image-2.6-flare"

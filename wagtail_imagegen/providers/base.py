@@ -81,32 +81,53 @@ class ImageRequest:
 
 @dataclass(frozen=True)
 class Usage:
-    """Token usage as the API reports it (missing fields are zero)."""
+    """Token usage as the API reports it (missing fields are zero).
+
+    The image model's tokens, and, through the Responses API, the mainline model's that called it
+    (`mainline_model` names it: its prices are its own).
+    """
 
     input_text_tokens: int = 0
     input_image_tokens: int = 0
     output_image_tokens: int = 0
     output_text_tokens: int = 0
+    mainline_input_tokens: int = 0
+    mainline_output_tokens: int = 0
+    mainline_model: str = ""
 
     @property
     def total_tokens(self) -> int:
-        return self.input_text_tokens + self.input_image_tokens + self.output_image_tokens + self.output_text_tokens
+        return (self.input_text_tokens + self.input_image_tokens + self.output_image_tokens + self.output_text_tokens
+                + self.mainline_input_tokens + self.mainline_output_tokens)
 
-    def as_dict(self) -> dict[str, int]:
-        return {
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "input_text_tokens": self.input_text_tokens,
             "input_image_tokens": self.input_image_tokens,
             "output_image_tokens": self.output_image_tokens,
             "output_text_tokens": self.output_text_tokens,
             "total_tokens": self.total_tokens,
         }
+        if self.mainline_model:
+            data.update(mainline_model=self.mainline_model, mainline_input_tokens=self.mainline_input_tokens,
+                        mainline_output_tokens=self.mainline_output_tokens)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
         if not data:
             return None
-        fields = ("input_text_tokens", "input_image_tokens", "output_image_tokens", "output_text_tokens")
-        return cls(**{name: int(data.get(name) or 0) for name in fields})
+        fields = ("input_text_tokens", "input_image_tokens", "output_image_tokens", "output_text_tokens",
+                  "mainline_input_tokens", "mainline_output_tokens")
+        return cls(**{name: int(data.get(name) or 0) for name in fields},
+                   mainline_model=str(data.get("mainline_model") or ""))
+
+    def __add__(self, other: Usage) -> Usage:
+        """Two calls' usage together (n candidates through a tool that makes one image a call)."""
+        counts = {name: getattr(self, name) + getattr(other, name) for name in (
+            "input_text_tokens", "input_image_tokens", "output_image_tokens", "output_text_tokens",
+            "mainline_input_tokens", "mainline_output_tokens")}
+        return Usage(**counts, mainline_model=self.mainline_model or other.mainline_model)
 
 
 @dataclass(frozen=True)

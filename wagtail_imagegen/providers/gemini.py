@@ -130,7 +130,8 @@ class GeminiImageProvider(ImageProvider):
                     raise
                 failure = error
                 break
-        metadata: Body = {"gemini": [result.metadata.get("gemini") for result in results]}
+        # One record an image of the turn that made it: what a refinement sends back (inputs.conversation).
+        metadata: Body = {"turns": [result.metadata["turns"][0] for result in results]}
         if failure is not None:
             metadata["missing"] = {"images": request.spec.n - len(results), "error": failure.as_dict()}
         last = results[-1]
@@ -240,8 +241,8 @@ def read_answer(body: Any, response: httpx.Response, api_key: str | None) -> Ima
     return ImageResult(
         images=(GeneratedImage(data=data, mime_type=mime_type),), usage=usage, request_id=request_id,
         size=f"{width}x{height}", output_format=mime_type.removeprefix("image/"),
-        metadata={"gemini": {"response_id": body.get("responseId"), "model_version": body.get("modelVersion"),
-                             "turn": model_turn(parts)}},
+        metadata={"turns": [{"response_id": body.get("responseId"), "model_version": body.get("modelVersion"),
+                             "parts": model_turn(parts)}]},
     )
 
 
@@ -335,10 +336,7 @@ def by_modality(details: Any) -> dict[str, int]:
 
 def total_usage(usages: Any) -> Usage | None:
     present = [usage for usage in usages if usage is not None]
-    if not present:
-        return None
-    return Usage(*(sum(getattr(usage, name) for usage in present) for name in
-                   ("input_text_tokens", "input_image_tokens", "output_image_tokens", "output_text_tokens")))
+    return sum(present[1:], present[0]) if present else None
 
 
 def with_successor(error: ProviderError, model: ModelSpec) -> ProviderError:

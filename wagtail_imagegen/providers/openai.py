@@ -17,11 +17,13 @@ import httpx
 
 from .. import __version__
 from ..catalog import ModelSpec
+from ..catalog.openai import DEFAULT_RESPONSES_MODEL
 from .base import (
     ImageProvider,
     ImageRequest,
     ImageResult,
     InputImage,
+    InvalidRequest,
     ModelNotFound,
     PartialCallback,
     ProviderConfig,
@@ -36,6 +38,8 @@ from .openai_errors import (
     json_body,
     unreadable,
 )
+from .openai_responses import is_gone, previous_response, read_response
+from .openai_responses import request_body as responses_body
 from .openai_results import result_from_body, result_from_events
 from .sse import DeadlineExceeded, iter_events, within_deadline
 from .validation import request_problem
@@ -106,12 +110,79 @@ class OpenAIImageProvider(ImageProvider):
 
     def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
         model = self.checked_model(request)
+        if self.responses_mode:
+            return self.respond(request, model)
         return self.call("images/generations", request, generation_fields(request, model), on_partial=on_partial)
 
     def edit(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
         model = self.checked_model(request)
+        if self.responses_mode:
+            return self.respond(request, model)
         fields = edit_fields(request, model)
         return self.call("images/edits", request, fields, files=edit_files(request), on_partial=on_partial)
+
+    # -- the Responses API mode (OPTIONS["API"] = "responses"; openai_responses.py) ----------------------
+
+    def model_spec(self, model: str | None = None) -> ModelSpec:
+        spec = super().model_spec(model)
+        # Through the Responses API the tool makes one image a call, and this mode streams no previews yet.
+        return replace(spec, accepts_n=False, max_partial_images=0) if self.responses_mode else spec
+
+    @property
+    def responses_mode(self) -> bool:
+        return str(self.config.options.get("API") or "images").lower() == "responses"
+
+    @property
+    def responses_model(self) -> str:
+        return str(self.config.options.get("RESPONSES_MODEL") or DEFAULT_RESPONSES_MODEL)
+
+    def respond(self, request: ImageRequest, model: ModelSpec) -> ImageResult:
+        """n calls of one image each (the tool makes one a call). When a later call fails, the images already
+        made are kept with the failure recorded: raising would have them made, and billed, again."""
+        previous = previous_response(request)
+        results: list[ImageResult] = []
+        failure: ProviderError | None = None
+        for _index in range(request.spec.n):
+            try:
+                results.append(self.respond_once(request, model, previous))
+            except ProviderError as error:
+                if not results:
+                    raise
+                failure = error
+                break
+        metadata: dict[str, Any] = {"api": "responses", "turns": [turn for result in results
+                                                                  for turn in result.metadata.get("turns", [{}])]}
+        fallbacks = [result.metadata["fallback"] for result in results if result.metadata.get("fallback")]
+        if fallbacks:
+            metadata["fallback"] = fallbacks[0]
+        if failure is not None:
+            metadata["missing"] = {"images": request.spec.n - len(results), "error": failure.as_dict()}
+        usages = [result.usage for result in results if result.usage is not None]
+        last = results[-1]
+        return replace(last, images=tuple(image for result in results for image in result.images),
+                       usage=sum(usages[1:], usages[0]) if usages else None, metadata=metadata)
+
+    def respond_once(self, request: ImageRequest, model: ModelSpec, previous: str | None) -> ImageResult:
+        body = responses_body(request, model, self.responses_model, previous=previous)
+        try:
+            return self.post_response(request, body)
+        except InvalidRequest as error:
+            if previous is None or not is_gone(error):
+                raise
+        # The conversation is gone (deleted, expired, not stored): edit the candidate's own bytes instead.
+        single = replace(request, spec=replace(request.spec, n=1, partial_images=0), history=())
+        result = self.call("images/edits", single, edit_fields(single, model), files=edit_files(single))
+        return replace(result, metadata={**result.metadata, "fallback": "images/edits", "turns": [{}]})
+
+    def post_response(self, request: ImageRequest, body: Fields) -> ImageResult:
+        limit = self.response_limit(request)
+        with self.translated_errors(), self.client.stream(
+            "POST", "responses", params=self.query_params(), json=body
+        ) as response:
+            if not response.is_success:
+                raise self.failure(read_capped(response, limit), body)
+            response = read_capped(response, limit)
+        return read_response(json_body(response, self.config.api_key), response, request, self.config.api_key)
 
     def checked_model(self, request: ImageRequest) -> ModelSpec:
         """The model's spec; refuses, before any call, what this service or model cannot do at all."""

@@ -1,0 +1,62 @@
+"""The Responses API mode end to end: jobs on the default provider with OPTIONS["API"] = "responses", against the
+fake's /v1/responses on 127.0.0.1, through tasks.run_job: a refinement chain continues the model's conversation."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagtail_imagegen import jobs, tasks
+from wagtail_imagegen.models import GenerationJob
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("use_fake_api")]
+Status = GenerationJob.Status
+
+
+@pytest.fixture(autouse=True)
+def responses_mode(settings, use_fake_api):
+    providers = dict(settings.WAGTAIL_IMAGEGEN["PROVIDERS"])
+    providers["default"] = {**providers["default"], "OPTIONS": {"API": "responses"}}
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": providers}
+
+
+def run(job: GenerationJob) -> GenerationJob:
+    tasks.run_job(str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def test_generate_refine_refine_again_continue_the_conversation_without_image_data(fake_api, admin_user):
+    first = run(jobs.submit_generation("A red bicycle", n=1, quality="low", user=admin_user))
+    assert first.status == Status.SUCCEEDED, first.error_message
+    second = run(jobs.refine(first.outputs.get(), "Make it blue", user=admin_user))
+    third = run(jobs.refine(second.outputs.get(), "Now at night", user=admin_user))
+    assert second.status == third.status == Status.SUCCEEDED, (second.error_message, third.error_message)
+    calls = [request for request in fake_api.requests if request.path == "/v1/responses"]
+    assert len(calls) == 3 and "previous_response_id" not in calls[0].json
+    for call, parent in zip(calls[1:], (first, second), strict=True):
+        assert call.json["previous_response_id"] == parent.response["turns"][0]["parts"][0]["response_id"]
+        assert "image_url" not in str(call.json) and "file_id" not in str(call.json)
+    # Each job keeps the ids of its response and image call, and its cost counts the mainline model too.
+    assert third.response["turns"][0]["parts"][0]["image_call_id"].startswith("ig_")
+    assert third.usage["mainline_model"] == "gpt-5.6-luna" and third.actual_cost > 0
+
+
+def test_a_forced_expiry_falls_back_to_an_edit_and_the_chain_goes_on(fake_api, admin_user):
+    first = run(jobs.submit_generation("A red bicycle", n=1, quality="low", user=admin_user))
+    fake_api.expire_responses()
+    second = run(jobs.refine(first.outputs.get(), "Make it blue", user=admin_user))
+    assert second.status == Status.SUCCEEDED, second.error_message
+    assert second.response["fallback"] == "images/edits" and fake_api.requests[-1].path == "/v1/images/edits"
+    with first.outputs.get().image.open_file() as handle:
+        assert fake_api.requests[-1].files["image"][0].data == handle.read()  # the candidate's own bytes
+    third = run(jobs.refine(second.outputs.get(), "Now at night", user=admin_user))
+    assert third.status == Status.SUCCEEDED, third.error_message
+    # The fallback made no response to continue, so the next turn starts a new one from the candidate.
+    assert fake_api.requests[-1].path == "/v1/responses" and "previous_response_id" not in fake_api.requests[-1].json
+    assert fake_api.requests[-1].json["input"][0]["content"][1]["type"] == "input_image"
+
+
+def test_a_refusal_inside_a_response_fails_the_job_with_the_editor_message(fake_api, admin_user):
+    fake_api.inject("moderation_blocked", categories=["violence"], stage="input")
+    job = run(jobs.submit_generation("A red bicycle", n=1, user=admin_user))
+    assert job.status == Status.FAILED and job.error_code == "content_rejected" and "violence" in job.error_message
