@@ -60,3 +60,47 @@ def test_a_refusal_inside_a_response_fails_the_job_with_the_editor_message(fake_
     fake_api.inject("moderation_blocked", categories=["violence"], stage="input")
     job = run(jobs.submit_generation("A red bicycle", n=1, user=admin_user))
     assert job.status == Status.FAILED and job.error_code == "content_rejected" and "violence" in job.error_message
+
+
+def uploads(fake_api) -> list:
+    return [request for request in fake_api.requests if request.method == "POST" and request.path == "/v1/files"]
+
+
+def test_an_edit_of_the_same_library_image_in_two_jobs_uploads_it_once(fake_api, make_image, admin_user):
+    from wagtail_imagegen.models import ProviderFile
+
+    from .conftest import FAKE_KEY
+
+    chair = make_image("Chair", 320, 240)
+    for prompt in ("Put it on a beach", "Put it in snow"):
+        assert run(jobs.submit_edit([chair], prompt, n=1, user=admin_user)).status == Status.SUCCEEDED
+    assert len(uploads(fake_api)) == 1 and uploads(fake_api)[0].form["purpose"] == ["vision"]
+    calls = [request for request in fake_api.requests if request.path == "/v1/responses"]
+    file_ids = [call.json["input"][0]["content"][1]["file_id"] for call in calls]
+    assert file_ids[0] == file_ids[1] == ProviderFile.objects.get().file_id
+    row = ProviderFile.objects.get()
+    assert row.expires_at is not None and FAKE_KEY not in f"{row.key_fingerprint} {row.file_id} {row.sha256}"
+
+
+def test_an_expired_upload_is_uploaded_again(fake_api, make_image, admin_user):
+    chair = make_image("Chair", 320, 240)
+    run(jobs.submit_edit([chair], "Put it on a beach", n=1, user=admin_user))
+    fake_api.expire_files()
+    job = run(jobs.submit_edit([chair], "Put it in snow", n=1, user=admin_user))
+    assert job.status == Status.SUCCEEDED, job.error_message
+    assert len(uploads(fake_api)) == 2  # the fake forgot the file: the job sent it again and went on
+
+
+def test_purge_files_deletes_the_uploads_at_the_provider_and_here(fake_api, make_image, admin_user):
+    import io
+
+    from django.core.management import call_command
+
+    from wagtail_imagegen.models import ProviderFile
+
+    run(jobs.submit_edit([make_image("Chair", 320, 240)], "Put it on a beach", n=1, user=admin_user))
+    file_id = ProviderFile.objects.get().file_id
+    out = io.StringIO()
+    call_command("imagegen", "purge", "--files", stdout=out)
+    assert "Deleted 1 uploaded input file(s)." in out.getvalue() and not ProviderFile.objects.exists()
+    assert any(r.method == "DELETE" and r.path == f"/v1/files/{file_id}" for r in fake_api.requests)

@@ -365,3 +365,27 @@ class ReconcilerRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProviderFile(models.Model):
+    """An image uploaded once to a provider's Files API, reused by later jobs until it expires.
+
+    Keyed by the bytes' hash, the provider alias and a fingerprint of the API key (never the key): another
+    account cannot read this one's files.
+    """
+
+    provider = models.CharField(_("provider"), max_length=64)
+    key_fingerprint = models.CharField(max_length=16)
+    sha256 = models.CharField(_("SHA-256 of the uploaded bytes"), max_length=64)
+    file_id = models.CharField(_("file id"), max_length=64)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("provider file")
+        verbose_name_plural = _("provider files")
+        constraints = [models.UniqueConstraint(fields=["provider", "key_fingerprint", "sha256"],
+                                               name="imagegen_provider_file_unique")]
+
+    def __str__(self) -> str:
+        return self.file_id

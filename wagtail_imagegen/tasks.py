@@ -38,6 +38,7 @@ from .inputs import build_request
 from .languages import in_requester_language
 from .leases import Heartbeat, LeaseLost, claim, lease_seconds
 from .models import GenerationJob, ReconcilerRun
+from .provider_files import DatabaseFileCache
 from .providers.base import PartialImage, ProviderError, RateLimited, redact
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ def call_api(job: GenerationJob, token: str, heartbeat: Heartbeat) -> dict[str, 
         request = build_request(job)
         started = time.monotonic()
         with conf.get_provider(job.provider) as provider:
+            provider.files = DatabaseFileCache(job.provider, provider.config.api_key)  # inputs uploaded once
             result = provider.run(request, on_partial=lambda partial: store_partial(job, token, heartbeat, partial))
     job.api_seconds = time.monotonic() - started
     heartbeat.confirm()  # a worker that was frozen past its lease must not store what it got

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import httpx
 from django.utils.translation import gettext
@@ -164,6 +164,17 @@ class ImageResult:
 
 
 PartialCallback = Callable[[PartialImage], None]
+
+
+class FileCache(Protocol):
+    """Where a provider remembers the files it uploaded, by the bytes' SHA-256 (the app keeps them in the
+    database, scoped to the provider alias and the key's fingerprint: provider_files.py)."""
+
+    def get(self, sha256: str) -> str | None: ...
+
+    def put(self, sha256: str, file_id: str, expires_at: int | None) -> None: ...
+
+    def forget(self, sha256: str) -> None: ...
 
 # ---------------------------------------------------------------------------------------------------
 # Errors: one hierarchy, each with an editor-readable message and a retry verdict
@@ -390,6 +401,8 @@ class ImageProvider:
     def __init__(self, config: ProviderConfig, *, transport: httpx.BaseTransport | None = None) -> None:
         self.config = config
         self.transport = transport
+        # Set by the caller (tasks.py) for providers that upload inputs once and reuse them.
+        self.files: FileCache | None = None
 
     @property
     def model(self) -> str:

@@ -6,6 +6,7 @@ in openai_errors.py, answers are read in openai_results.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ from .openai_errors import (
     json_body,
     unreadable,
 )
-from .openai_responses import is_gone, previous_response, read_response
+from .openai_responses import file_gone, is_gone, previous_response, read_response
 from .openai_responses import request_body as responses_body
 from .openai_results import result_from_body, result_from_events
 from .sse import DeadlineExceeded, iter_events, within_deadline
@@ -49,6 +50,8 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_IMAGE_MB = 25
 CONNECT_TIMEOUT = 10.0
 MODEL_LIST_LIMIT = 4 * 1024 * 1024
+# How long an uploaded input stays at OpenAI (OPTIONS["FILE_SECONDS"]; the Files API takes 1 hour to 30 days).
+DEFAULT_FILE_SECONDS = 7 * 24 * 3600
 # OPTIONS keys that scope the calls to an OpenAI organization or project.
 SCOPE_HEADERS = {"OpenAI-Organization": "ORGANIZATION", "OpenAI-Project": "PROJECT"}
 USER_AGENT = f"wagtail-imagegen/{__version__} (+https://github.com/wagtail-imagegen/wagtail-imagegen)"
@@ -163,16 +166,67 @@ class OpenAIImageProvider(ImageProvider):
                        usage=sum(usages[1:], usages[0]) if usages else None, metadata=metadata)
 
     def respond_once(self, request: ImageRequest, model: ModelSpec, previous: str | None) -> ImageResult:
-        body = responses_body(request, model, self.responses_model, previous=previous)
         try:
-            return self.post_response(request, body)
+            return self.post_response(request, self.responses_request(request, model, previous))
         except InvalidRequest as error:
+            if file_gone(error) and self.files is not None:  # expired or deleted since: upload them again
+                self.forget_uploads(request)
+                return self.post_response(request, self.responses_request(request, model, previous))
             if previous is None or not is_gone(error):
                 raise
         # The conversation is gone (deleted, expired, not stored): edit the candidate's own bytes instead.
         single = replace(request, spec=replace(request.spec, n=1, partial_images=0), history=())
         result = self.call("images/edits", single, edit_fields(single, model), files=edit_files(single))
         return replace(result, metadata={**result.metadata, "fallback": "images/edits", "turns": [{}]})
+
+    def responses_request(self, request: ImageRequest, model: ModelSpec, previous: str | None) -> Fields:
+        file_ids = self.uploaded(request) if previous is None else {}
+        return responses_body(request, model, self.responses_model, previous=previous, file_ids=file_ids)
+
+    # -- files: each library image (and mask) uploaded once, while it lasts ------------------------------
+
+    def uploaded(self, request: ImageRequest) -> dict[bytes, str]:
+        """The file id of each input image and the mask, uploading those not yet remembered. Without a file
+        cache (a script calling the provider directly) the images go inline instead."""
+        if self.files is None:
+            return {}
+        inputs = [*request.images, *([request.mask] if request.mask is not None else [])]
+        return {image.data: self.file_id(image) for image in inputs}
+
+    def file_id(self, image: InputImage) -> str:
+        digest = hashlib.sha256(image.data).hexdigest()
+        known = self.files.get(digest) if self.files is not None else None
+        if known:
+            return known
+        ttl = int(self.config.options.get("FILE_SECONDS", DEFAULT_FILE_SECONDS))
+        with self.translated_errors():
+            response = self.client.post("files", params=self.query_params(), files={"file": file_part(image)},
+                                        data={"purpose": "vision", "expires_after[anchor]": "created_at",
+                                              "expires_after[seconds]": str(ttl)})
+        if not response.is_success:
+            raise error_from_response(response, api_key=self.config.api_key)
+        body = json_body(response, self.config.api_key)
+        if not isinstance(body, dict) or not body.get("id"):
+            raise unreadable("the uploaded file has no id", self.config.api_key)
+        if self.files is not None:
+            self.files.put(digest, str(body["id"]), body.get("expires_at"))
+        return str(body["id"])
+
+    def forget_uploads(self, request: ImageRequest) -> None:
+        if self.files is None:
+            return
+        for image in [*request.images, *([request.mask] if request.mask is not None else [])]:
+            self.files.forget(hashlib.sha256(image.data).hexdigest())
+
+    def delete_file(self, file_id: str) -> bool:
+        """Delete an uploaded file; False when the API no longer had it."""
+        with self.translated_errors():
+            response = self.client.delete(f"files/{file_id}", params=self.query_params())
+        if response.status_code == 404:
+            return False
+        if not response.is_success:
+            raise error_from_response(response, api_key=self.config.api_key)
+        return True
 
     def post_response(self, request: ImageRequest, body: Fields) -> ImageResult:
         limit = self.response_limit(request)

@@ -67,16 +67,22 @@ def tool(request: ImageRequest, model: ModelSpec, *, continuing: bool) -> Fields
     return fields
 
 
-def request_body(request: ImageRequest, model: ModelSpec, mainline: str, *, previous: str | None) -> Fields:
-    """POST /responses: the prompt (and, unless continuing, the images), the tool forced, stored for refining."""
+def request_body(request: ImageRequest, model: ModelSpec, mainline: str, *, previous: str | None,
+                 file_ids: dict[bytes, str] | None = None) -> Fields:
+    """POST /responses: the prompt (and, unless continuing, the images: by uploaded file id where `file_ids`
+    has one, else inline), the tool forced, stored for refining."""
+    file_ids = file_ids or {}
     content: list[Fields] = [{"type": "input_text", "text": request.prompt}]
     if previous is None:
-        content += [{"type": "input_image", "image_url": data_url(image), "detail": "auto"}
+        content += [{"type": "input_image", **image_reference(image, file_ids), "detail": "auto"}
                     for image in request.images]
+    image_tool = tool(request, model, continuing=previous is not None)
+    if "input_image_mask" in image_tool and request.mask is not None:
+        image_tool["input_image_mask"] = image_reference(request.mask, file_ids)
     body: Fields = {
         "model": mainline,
         "input": [{"role": "user", "content": content}],
-        "tools": [tool(request, model, continuing=previous is not None)],
+        "tools": [image_tool],
         "tool_choice": {"type": "image_generation"},
         "store": True,  # a later refinement continues from this response
     }
@@ -85,6 +91,18 @@ def request_body(request: ImageRequest, model: ModelSpec, mainline: str, *, prev
     if request.user:
         body["safety_identifier"] = request.user
     return body
+
+
+def image_reference(image: InputImage, file_ids: dict[bytes, str]) -> Fields:
+    file_id = file_ids.get(image.data)
+    return {"file_id": file_id} if file_id else {"image_url": data_url(image)}
+
+
+def file_gone(error: ProviderError) -> bool:
+    """The API no longer has a file a request named (deleted, expired): upload it again."""
+    detail = error.detail.lower()
+    return isinstance(error, InvalidRequest) and ("no such file" in detail or "image_file_not_found" in detail
+                                                  or "file_id" in str(error.param or ""))
 
 
 def data_url(image: InputImage) -> str:

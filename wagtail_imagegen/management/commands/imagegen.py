@@ -19,10 +19,11 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 
-from wagtail_imagegen import bulk, catalog, jobs, lifecycle, remake, tasks
+from wagtail_imagegen import bulk, catalog, conf, jobs, lifecycle, remake, tasks
 from wagtail_imagegen import health as queue_health
 from wagtail_imagegen.catalog import JobSpec, option_fields
 from wagtail_imagegen.models import GenerationBatch, GenerationJob, GenerationOutput, JobSourceImage
+from wagtail_imagegen.provider_files import DatabaseFileCache
 from wagtail_imagegen.serializers import job_as_dict
 
 # Options a script does not set per job (previews are for people watching the window).
@@ -142,8 +143,11 @@ class Command(BaseCommand):
         commands.add_parser("recover", help="Re-enqueue stuck jobs and fail those out of attempts.")
         health = commands.add_parser("health", help="The queue's health; exits 1 when it is not OK.")
         health.add_argument("--json", action="store_true")
-        purge = commands.add_parser("purge", help="Delete discarded and never-kept candidates nobody uses.")
-        purge.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+        purge = commands.add_parser("purge", help="Delete discarded and never-kept candidates nobody uses, or "
+                                                  "(--files) the inputs uploaded to the providers' Files APIs.")
+        purge.add_argument("--older-than", type=float, metavar="DAYS")
+        purge.add_argument("--files", action="store_true",
+                           help="Delete every uploaded input file, at the provider too.")
         purge.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
@@ -267,6 +271,12 @@ class Command(BaseCommand):
             raise CommandError(" ".join(report.problems), returncode=1)
 
     def handle_purge(self, options: dict[str, Any]) -> None:
+        if options["files"]:
+            self.purge_files(dry_run=options["dry_run"])
+            if options["older_than"] is None:
+                return
+        if options["older_than"] is None:
+            raise CommandError("Give --older-than DAYS (candidates), --files (uploaded inputs), or both.")
         cutoff = timezone.now() - timedelta(days=options["older_than"])
         purged = 0
         for output in purgeable_outputs(cutoff):
@@ -275,6 +285,20 @@ class Command(BaseCommand):
                 output.image.delete()  # the output row stays, for the lineage and the cost report
         verb = "Would delete" if options["dry_run"] else "Deleted"
         self.stdout.write(f"{verb} {purged} unused candidate image(s).")
+
+    def purge_files(self, *, dry_run: bool) -> None:
+        """Delete the remembered uploads of every provider, at the provider and here (a job re-uploads)."""
+        deleted = 0
+        for alias in conf.provider_aliases():
+            with conf.get_provider(alias) as provider:
+                rows = DatabaseFileCache(alias, provider.config.api_key).rows()
+                for row in rows if hasattr(provider, "delete_file") else rows.none():
+                    deleted += 1
+                    if not dry_run:
+                        provider.delete_file(row.file_id)
+                        row.delete()
+        verb = "Would delete" if dry_run else "Deleted"
+        self.stdout.write(f"{verb} {deleted} uploaded input file(s).")
 
     def report(self, job: GenerationJob, *, as_json: bool) -> None:
         data = job_as_dict(job)
