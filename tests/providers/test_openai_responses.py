@@ -148,6 +148,23 @@ def test_the_mainline_model_is_a_setting(api):
     assert api.requests[-1].json["model"] == "gpt-5.4-mini"
 
 
-def test_the_mode_offers_no_previews_and_one_image_a_call(provider):
-    spec = provider.model_spec("gpt-image-2.6-flare")
-    assert spec.max_partial_images == 0 and not spec.accepts_n
+def test_the_mode_makes_one_image_a_call(provider):
+    assert not provider.model_spec("gpt-image-2.6-flare").accepts_n
+
+
+def test_previews_stream_from_the_partial_image_events_and_the_final_item_replaces_them(provider, api):
+    partials = []
+    result = provider.run(request(partial_images=2), on_partial=partials.append)
+    body = api.requests[-1].json
+    assert body["stream"] is True and body["tools"][0]["partial_images"] == 2
+    assert [partial.index for partial in partials] == [0, 1] and all(p.data[:4] == b"\x89PNG" for p in partials)
+    assert [image.data for image in result.images] == api.requests[-1].output_images
+    assert result.metadata["turns"][0]["parts"][0]["response_id"].startswith("resp_")
+
+
+def test_a_stream_cut_before_its_end_is_unreadable_and_worth_a_retry_though_maybe_billed(provider, api):
+    api.inject("truncated_stream")
+    partials = []
+    with pytest.raises(BadResponse) as failed:
+        provider.run(request(partial_images=1), on_partial=partials.append)
+    assert failed.value.retryable and failed.value.may_have_charged and len(partials) == 1

@@ -39,7 +39,7 @@ from .openai_errors import (
     json_body,
     unreadable,
 )
-from .openai_responses import file_gone, is_gone, previous_response, read_response
+from .openai_responses import file_gone, is_gone, partial_of, previous_response, read_response
 from .openai_responses import request_body as responses_body
 from .openai_results import result_from_body, result_from_events
 from .sse import DeadlineExceeded, iter_events, within_deadline
@@ -114,13 +114,13 @@ class OpenAIImageProvider(ImageProvider):
     def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
         model = self.checked_model(request)
         if self.responses_mode:
-            return self.respond(request, model)
+            return self.respond(request, model, on_partial)
         return self.call("images/generations", request, generation_fields(request, model), on_partial=on_partial)
 
     def edit(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
         model = self.checked_model(request)
         if self.responses_mode:
-            return self.respond(request, model)
+            return self.respond(request, model, on_partial)
         fields = edit_fields(request, model)
         return self.call("images/edits", request, fields, files=edit_files(request), on_partial=on_partial)
 
@@ -128,8 +128,8 @@ class OpenAIImageProvider(ImageProvider):
 
     def model_spec(self, model: str | None = None) -> ModelSpec:
         spec = super().model_spec(model)
-        # Through the Responses API the tool makes one image a call, and this mode streams no previews yet.
-        return replace(spec, accepts_n=False, max_partial_images=0) if self.responses_mode else spec
+        # Through the Responses API the tool makes one image a call.
+        return replace(spec, accepts_n=False) if self.responses_mode else spec
 
     @property
     def responses_mode(self) -> bool:
@@ -139,7 +139,8 @@ class OpenAIImageProvider(ImageProvider):
     def responses_model(self) -> str:
         return str(self.config.options.get("RESPONSES_MODEL") or DEFAULT_RESPONSES_MODEL)
 
-    def respond(self, request: ImageRequest, model: ModelSpec) -> ImageResult:
+    def respond(self, request: ImageRequest, model: ModelSpec, on_partial: PartialCallback | None = None
+                ) -> ImageResult:
         """n calls of one image each (the tool makes one a call). When a later call fails, the images already
         made are kept with the failure recorded: raising would have them made, and billed, again."""
         previous = previous_response(request)
@@ -147,7 +148,7 @@ class OpenAIImageProvider(ImageProvider):
         failure: ProviderError | None = None
         for _index in range(request.spec.n):
             try:
-                results.append(self.respond_once(request, model, previous))
+                results.append(self.respond_once(request, model, previous, on_partial))
             except ProviderError as error:
                 if not results:
                     raise
@@ -165,13 +166,14 @@ class OpenAIImageProvider(ImageProvider):
         return replace(last, images=tuple(image for result in results for image in result.images),
                        usage=sum(usages[1:], usages[0]) if usages else None, metadata=metadata)
 
-    def respond_once(self, request: ImageRequest, model: ModelSpec, previous: str | None) -> ImageResult:
+    def respond_once(self, request: ImageRequest, model: ModelSpec, previous: str | None,
+                     on_partial: PartialCallback | None = None) -> ImageResult:
         try:
-            return self.post_response(request, self.responses_request(request, model, previous))
+            return self.post_response(request, self.responses_request(request, model, previous), on_partial)
         except InvalidRequest as error:
             if file_gone(error) and self.files is not None:  # expired or deleted since: upload them again
                 self.forget_uploads(request)
-                return self.post_response(request, self.responses_request(request, model, previous))
+                return self.post_response(request, self.responses_request(request, model, previous), on_partial)
             if previous is None or not is_gone(error):
                 raise
         # The conversation is gone (deleted, expired, not stored): edit the candidate's own bytes instead.
@@ -228,15 +230,39 @@ class OpenAIImageProvider(ImageProvider):
             raise error_from_response(response, api_key=self.config.api_key)
         return True
 
-    def post_response(self, request: ImageRequest, body: Fields) -> ImageResult:
+    def post_response(self, request: ImageRequest, body: Fields, on_partial: PartialCallback | None = None
+                      ) -> ImageResult:
         limit = self.response_limit(request)
+        deadline = time.monotonic() + self.config.timeout
         with self.translated_errors(), self.client.stream(
             "POST", "responses", params=self.query_params(), json=body
         ) as response:
             if not response.is_success:
                 raise self.failure(read_capped(response, limit), body)
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                return self.read_response_stream(response, request, body, deadline, limit, on_partial)
             response = read_capped(response, limit)
-        return read_response(json_body(response, self.config.api_key), response, request, self.config.api_key)
+        return self.finished_response(json_body(response, self.config.api_key), response, request, body)
+
+    def read_response_stream(self, response: httpx.Response, request: ImageRequest, body: Fields, deadline: float,
+                             limit: int, on_partial: PartialCallback | None) -> ImageResult:
+        """Previews from the partial_image events, then the full Response of response.completed; a stream that
+        ends before it is unreadable (worth a retry; it may have been billed)."""
+        for event in self.stream_payloads(response, body, deadline, limit):
+            kind = event.get("type")
+            if kind == "response.image_generation_call.partial_image" and on_partial is not None:
+                on_partial(partial_of(event, request, self.config.api_key))
+            elif kind in ("response.completed", "response.failed", "response.incomplete"):
+                return self.finished_response(event.get("response"), response, request, body)
+            elif kind == "error":
+                raise self.payload_error(event, response, body)
+        raise unreadable("the stream ended before response.completed", self.config.api_key)
+
+    def finished_response(self, answer: Any, response: httpx.Response, request: ImageRequest, body: Fields
+                          ) -> ImageResult:
+        if isinstance(answer, dict) and answer.get("status") == "failed" and isinstance(answer.get("error"), dict):
+            raise self.payload_error(answer["error"], response, body)
+        return read_response(answer, response, request, self.config.api_key)
 
     def checked_model(self, request: ImageRequest) -> ModelSpec:
         """The model's spec; refuses, before any call, what this service or model cannot do at all."""

@@ -23,6 +23,7 @@ from .base import (
     ImageResult,
     InputImage,
     InvalidRequest,
+    PartialImage,
     ProviderError,
     Usage,
     redact,
@@ -64,6 +65,8 @@ def tool(request: ImageRequest, model: ModelSpec, *, continuing: bool) -> Fields
         fields["input_fidelity"] = spec.input_fidelity
     if request.mask is not None and not continuing:
         fields["input_image_mask"] = {"image_url": data_url(request.mask)}
+    if spec.partial_images:  # streamed previews (the body asks for a stream)
+        fields["partial_images"] = spec.partial_images
     return fields
 
 
@@ -88,6 +91,8 @@ def request_body(request: ImageRequest, model: ModelSpec, mainline: str, *, prev
     }
     if previous is not None:
         body["previous_response_id"] = previous
+    if request.spec.partial_images:
+        body["stream"] = True
     if request.user:
         body["safety_identifier"] = request.user
     return body
@@ -141,6 +146,14 @@ def read_response(body: Any, response: httpx.Response, request: ImageRequest, ap
         metadata={"turns": [{"parts": [{"response_id": body.get("id"), "image_call_id": call.get("id")}]}],
                   "api": "responses"},
     )
+
+
+def partial_of(event: Fields, request: ImageRequest, api_key: str | None) -> PartialImage:
+    """A `response.image_generation_call.partial_image` event as the live preview's image."""
+    output_format = str(event.get("output_format") or request.spec.output_format)
+    return PartialImage(index=int(event.get("partial_image_index") or 0),
+                        data=decoded(str(event.get("partial_image_b64") or ""), api_key),
+                        mime_type=MIME_TYPES.get(output_format, "image/png"))
 
 
 def refusal(call: Fields, request_id: str | None) -> ProviderError:
