@@ -110,6 +110,10 @@ WAGTAIL_IMAGEGEN = {
     },
 }
 
+# Browser tests of the Responses API mode put the default provider in it (the worker inherits the variable).
+if os.environ.get("IMAGEGEN_TEST_OPENAI_API"):
+    WAGTAIL_IMAGEGEN["PROVIDERS"]["default"]["OPTIONS"] = {"API": os.environ["IMAGEGEN_TEST_OPENAI_API"]}
+
 # Browser tests of one prompt on two services add Google's, on the fake API's Gemini route (the worker they
 # start inherits the variable).
 if os.environ.get("IMAGEGEN_TEST_GEMINI_BASE_URL"):

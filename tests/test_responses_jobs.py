@@ -104,3 +104,17 @@ def test_purge_files_deletes_the_uploads_at_the_provider_and_here(fake_api, make
     call_command("imagegen", "purge", "--files", stdout=out)
     assert "Deleted 1 uploaded input file(s)." in out.getvalue() and not ProviderFile.objects.exists()
     assert any(r.method == "DELETE" and r.path == f"/v1/files/{file_id}" for r in fake_api.requests)
+
+
+def test_the_job_page_shows_the_response_and_image_call_ids_and_a_fallback(client, fake_api, admin_user):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    first = run(jobs.submit_generation("A red bicycle", n=1, quality="low", user=admin_user))
+    ids = first.response["turns"][0]["parts"][0]
+    page = client.get(reverse("wagtail_imagegen:job_detail", args=[first.pk])).content.decode()
+    assert ids["response_id"] in page and ids["image_call_id"] in page
+    fake_api.expire_responses()
+    second = run(jobs.refine(first.outputs.get(), "Make it blue", user=admin_user))
+    page = client.get(reverse("wagtail_imagegen:job_detail", args=[second.pk])).content.decode()
+    assert "The earlier response was gone" in page

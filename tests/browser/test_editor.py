@@ -166,7 +166,18 @@ def test_presets_show_only_when_editing(page, test_page, make_image):
     preset.wait_for(state="visible")
 
 
-def test_refine_twice_with_invariants_in_the_library(page, fake_api):
+@pytest.fixture(params=["images", "responses"])
+def api_mode(request, settings, monkeypatch) -> str:
+    """The default provider through the Images API, or through the Responses API (here and in the worker)."""
+    if request.param == "responses":
+        monkeypatch.setenv("IMAGEGEN_TEST_OPENAI_API", "responses")
+        providers = dict(settings.WAGTAIL_IMAGEGEN["PROVIDERS"])
+        providers["default"] = {**providers["default"], "OPTIONS": {"API": "responses"}}
+        settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "PROVIDERS": providers}
+    return request.param
+
+
+def test_refine_twice_with_invariants_in_the_library(api_mode, page, fake_api):
     page.goto("/admin/imagegen/generate/")
     studio = page.locator(".imagegen-studio")
     generate(studio, "A red lighthouse", invariants="the red lighthouse and its white door")
@@ -189,6 +200,11 @@ def test_refine_twice_with_invariants_in_the_library(page, fake_api):
     assert last.sent_prompt.endswith("Keep unchanged: the red lighthouse and its white door")
     assert last.parent_output.job.prompt == "Add fog" and last.parent_output.job.parent_output.job.kind == "generate"
     assert last.outputs.get().state == GenerationOutput.State.KEPT
+    if api_mode == "responses":  # each refinement continued the model's conversation, with no image bytes
+        calls = [request.json for request in fake_api.requests if request.path == "/v1/responses"]
+        assert len(calls) == 3 and "previous_response_id" not in calls[0]
+        assert all(call["previous_response_id"].startswith("resp_") and "image_url" not in str(call)
+                   for call in calls[1:])
 
 
 def test_model_choice_and_the_aspect_and_resolution_picker(page, fake_api):

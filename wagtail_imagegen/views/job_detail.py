@@ -26,6 +26,13 @@ def image_items(images: list[Any]) -> list[dict[str, Any]]:
             if image and image.pk in previews]
 
 
+def conversation_ids(job: GenerationJob) -> list[dict[str, str]]:
+    """The Responses API's ids of each candidate's turn (what a refinement continues from)."""
+    turns = (job.response or {}).get("turns") or []
+    return [part for turn in turns if isinstance(turn, dict) for part in turn.get("parts") or ()
+            if isinstance(part, dict) and part.get("response_id")]
+
+
 def job_contents(job: GenerationJob, user: Any) -> dict[str, Any]:
     """What only those who may see the job in full are shown."""
     if job.restricted:
@@ -53,4 +60,6 @@ def job_detail(request: Any, pk: Any) -> TemplateResponse:
         "estimated_cost": format_cost(job.estimated_cost),
         "actual_cost": format_cost(job.actual_cost) if job.actual_cost is not None else None,
         "can_cancel": permissions.can_change(request.user, job) and not job.is_finished,
+        "conversation": [] if job.restricted else conversation_ids(job),
+        "fallback": (job.response or {}).get("fallback") if not job.restricted else None,
     })
