@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol
 
 import httpx
@@ -164,6 +164,32 @@ class ImageResult:
 
 
 PartialCallback = Callable[[PartialImage], None]
+
+
+def one_image_a_call(n: int, call: Callable[[], ImageResult]) -> ImageResult:
+    """n images from an API that makes one a call (Gemini, the Responses API's tool), usage added up, each
+    call's turn record kept (`metadata["turns"]`, what a refinement continues from).
+
+    When a later call fails, the images already made (and paid for) are kept and the failure is recorded
+    with them: raising would have the job retried, and every image made and billed again.
+    """
+    results: list[ImageResult] = []
+    failure: ProviderError | None = None
+    for _index in range(n):
+        try:
+            results.append(call())
+        except ProviderError as error:
+            if not results:
+                raise
+            failure = error
+            break
+    metadata: dict[str, Any] = {key: value for result in results for key, value in result.metadata.items()}
+    metadata["turns"] = [turn for result in results for turn in result.metadata.get("turns") or [{}]]
+    if failure is not None:
+        metadata["missing"] = {"images": n - len(results), "error": failure.as_dict()}
+    usages = [result.usage for result in results if result.usage is not None]
+    return replace(results[-1], images=tuple(image for result in results for image in result.images),
+                   usage=sum(usages[1:], usages[0]) if usages else None, metadata=metadata)
 
 
 class FileCache(Protocol):

@@ -37,6 +37,7 @@ from .base import (
     ProviderError,
     Turn,
     Usage,
+    one_image_a_call,
     redact,
 )
 from .gemini_errors import error_from_response
@@ -110,36 +111,13 @@ class GeminiImageProvider(ImageProvider):
         return self.answer(request)
 
     def answer(self, request: ImageRequest) -> ImageResult:
-        """n calls of one image each, their usage added up.
-
-        When a later call fails, the images already made (and paid for) are kept and the failure is
-        recorded with them: raising would have the job retried, and every image made again and billed twice.
-        """
+        """n calls of one image each (base.one_image_a_call)."""
         model = self.model_spec(request.model)
         problem = request_problem(request, model)
         if problem is not None:
             raise problem
         body = request_body(request, model, self.config.options)
-        results: list[ImageResult] = []
-        failure: ProviderError | None = None
-        for _index in range(request.spec.n):
-            try:
-                results.append(self.call(request, body))
-            except ProviderError as error:
-                if not results:
-                    raise
-                failure = error
-                break
-        # One record an image of the turn that made it: what a refinement sends back (inputs.conversation).
-        metadata: Body = {"turns": [result.metadata["turns"][0] for result in results]}
-        if failure is not None:
-            metadata["missing"] = {"images": request.spec.n - len(results), "error": failure.as_dict()}
-        last = results[-1]
-        return ImageResult(
-            images=tuple(image for result in results for image in result.images),
-            usage=total_usage(result.usage for result in results), request_id=last.request_id,
-            size=last.size, output_format=last.output_format, metadata=metadata,
-        )
+        return one_image_a_call(request.spec.n, lambda: self.call(request, body))
 
     def call(self, request: ImageRequest, body: Body) -> ImageResult:
         path = f"models/{request.model}:generateContent"
@@ -332,11 +310,6 @@ def by_modality(details: Any) -> dict[str, int]:
             modality = str(item.get("modality") or "TEXT")
             counts[modality] = counts.get(modality, 0) + int(item.get("tokenCount") or 0)
     return counts
-
-
-def total_usage(usages: Any) -> Usage | None:
-    present = [usage for usage in usages if usage is not None]
-    return sum(present[1:], present[0]) if present else None
 
 
 def with_successor(error: ProviderError, model: ModelSpec) -> ProviderError:

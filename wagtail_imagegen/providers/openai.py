@@ -29,6 +29,7 @@ from .base import (
     PartialCallback,
     ProviderConfig,
     ProviderError,
+    one_image_a_call,
     redact,
 )
 from .http import capped, read_capped
@@ -141,30 +142,9 @@ class OpenAIImageProvider(ImageProvider):
 
     def respond(self, request: ImageRequest, model: ModelSpec, on_partial: PartialCallback | None = None
                 ) -> ImageResult:
-        """n calls of one image each (the tool makes one a call). When a later call fails, the images already
-        made are kept with the failure recorded: raising would have them made, and billed, again."""
+        """n calls of one image each, the tool making one a call (base.one_image_a_call)."""
         previous = previous_response(request)
-        results: list[ImageResult] = []
-        failure: ProviderError | None = None
-        for _index in range(request.spec.n):
-            try:
-                results.append(self.respond_once(request, model, previous, on_partial))
-            except ProviderError as error:
-                if not results:
-                    raise
-                failure = error
-                break
-        metadata: dict[str, Any] = {"api": "responses", "turns": [turn for result in results
-                                                                  for turn in result.metadata.get("turns", [{}])]}
-        fallbacks = [result.metadata["fallback"] for result in results if result.metadata.get("fallback")]
-        if fallbacks:
-            metadata["fallback"] = fallbacks[0]
-        if failure is not None:
-            metadata["missing"] = {"images": request.spec.n - len(results), "error": failure.as_dict()}
-        usages = [result.usage for result in results if result.usage is not None]
-        last = results[-1]
-        return replace(last, images=tuple(image for result in results for image in result.images),
-                       usage=sum(usages[1:], usages[0]) if usages else None, metadata=metadata)
+        return one_image_a_call(request.spec.n, lambda: self.respond_once(request, model, previous, on_partial))
 
     def respond_once(self, request: ImageRequest, model: ModelSpec, previous: str | None,
                      on_partial: PartialCallback | None = None) -> ImageResult:
