@@ -7,6 +7,7 @@ the setting names, keys and code in them stay as they are written in settings.py
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from . import conf, presets
+from .providers.base import ImageProvider
 
 SETTING = "WAGTAIL_IMAGEGEN"
 # Seconds a worker needs after the API answers to store the outputs.
@@ -94,7 +96,8 @@ def check_provider(alias: str, entry: Any) -> Iterator[checks.CheckMessage]:
     if not isinstance(entry.get("MODELS", []), list | tuple):
         yield error(7, _('%(where)s["MODELS"] must be a list of model names or dicts.') % {"where": where},
                     _("For example %(example)s.") % {
-                        "example": '["gpt-image-2.6-flare", {"NAME": "gpt-image-1.5", "SHUTDOWN": "2026-12-16"}]'})
+                        "example": json.dumps([cls.default_model, {"NAME": cls.default_final_model,
+                                                                   "SHUTDOWN": "2030-01-01"}])})
     timeout = entry.get("TIMEOUT", conf.PROVIDER_DEFAULTS["TIMEOUT"])
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         yield error(8, _('%(where)s["TIMEOUT"] must be a positive number of seconds.') % {"where": where},
@@ -262,7 +265,8 @@ def check_models(providers: dict[str, Any]) -> Iterator[checks.CheckMessage]:
     if not isinstance(models, dict) or not all(isinstance(entry, dict) for entry in models.values()):
         yield error(18, _('%(setting)s["MODELS"] must map model names to dicts.') % {"setting": SETTING},
                     _("For example %(example)s.") % {
-                        "example": '{"gpt-image-2.6-flare": {"QUALITIES": ["low", "medium", "high", "auto"]}}'})
+                        "example": json.dumps({ImageProvider.default_model: {"QUALITIES": list(
+                            catalog.model_spec(ImageProvider.default_model).qualities)}})})
         return
     try:
         catalog.catalog()

@@ -74,8 +74,14 @@ def conversation(job: GenerationJob) -> tuple[Turn, ...]:
     each ancestor's prompt and sources, then the model's answer with the image that was refined.
 
     Empty when the job is no refinement, or a job in the chain has no record of its turn (another
-    provider made it): the request is then a plain edit of the candidate.
+    provider made it): the request is then a plain edit of the candidate. A turn the API keeps itself
+    (the Responses API's response id) is all that is needed: nothing before it is read.
     """
+    parent_output = job.parent_output
+    if parent_output is not None:
+        recorded = model_turn(parent_output.job, parent_output.index)
+        if recorded and any(part.get("response_id") for part in recorded):
+            return (Turn("model", parts=recorded),)
     chain = []
     output = job.parent_output
     while output is not None and len(chain) < MAX_TURNS:

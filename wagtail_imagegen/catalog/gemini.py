@@ -6,6 +6,7 @@ no transparency and no `n` (one image a call). Dates are Google's (the Gemini AP
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -56,6 +57,20 @@ def gemini(name: str, label: object, description: object, **fields: object) -> M
 NANO_BANANA_2_1 = "gemini-nano-banana-2.1"
 NANO_BANANA_PRO = "gemini-3-pro-image"
 
+_NANO_BANANA_2 = gemini(
+    "gemini-3.1-flash-image", _("Nano Banana 2"), _("Retired: use Nano Banana 2.1"),
+    released=date(2026, 5, 28), shutdown=date(2026, 10, 29), successor=NANO_BANANA_2_1,
+    sizes=tiers(("512", "1K", "2K", "4K")),
+    output_tokens=TierTokens({"512": 747, "1K": 1120, "2K": 1680, "4K": 2520}),
+    prices=Price(Decimal("0.50"), Decimal("0.50"), Decimal("60.00"), Decimal("3.00")),
+)
+_NANO_BANANA_PRO = gemini(
+    NANO_BANANA_PRO, _("Nano Banana Pro"), _("Gemini 3 Pro — careful thinking, exact text, up to 4K"),
+    released=date(2026, 5, 28), sizes=tiers(("1K", "2K", "4K"), STANDARD_RATIOS),
+    output_tokens=TierTokens({"1K": 1120, "2K": 1120, "4K": 2000}),
+    prices=Price(Decimal("2.00"), Decimal("2.00"), Decimal("120.00"), Decimal("12.00")),
+)
+
 GEMINI_MODELS: tuple[ModelSpec, ...] = (
     gemini(
         NANO_BANANA_2_1, _("Nano Banana 2.1"), _("Gemini — fast, 14 aspect ratios up to 4K"),
@@ -64,39 +79,20 @@ GEMINI_MODELS: tuple[ModelSpec, ...] = (
         output_tokens=TierTokens({"1K": 1120, "2K": 1680, "4K": 3780}),
         prices=Price(Decimal("1.50"), Decimal("1.50"), Decimal("30.00"), Decimal("7.50")),
     ),
-    gemini(
-        NANO_BANANA_PRO, _("Nano Banana Pro"), _("Gemini 3 Pro — careful thinking, exact text, up to 4K"),
-        released=date(2026, 5, 28), sizes=tiers(("1K", "2K", "4K"), STANDARD_RATIOS),
-        output_tokens=TierTokens({"1K": 1120, "2K": 1120, "4K": 2000}),
-        prices=Price(Decimal("2.00"), Decimal("2.00"), Decimal("120.00"), Decimal("12.00")),
-    ),
+    _NANO_BANANA_PRO,
     gemini(
         "gemini-3.1-flash-lite-image", _("Nano Banana 2 Lite"), _("Gemini — the quickest and cheapest, 1K only"),
         released=date(2026, 6, 30), sizes=tiers(("1K",), STANDARD_RATIOS),
         output_tokens=TierTokens({"1K": 1120}),
         prices=Price(Decimal("0.25"), Decimal("0.25"), Decimal("30.00"), Decimal("1.50")),
     ),
-    gemini(
-        "gemini-3.1-flash-image", _("Nano Banana 2"), _("Retired: use Nano Banana 2.1"),
-        released=date(2026, 5, 28), shutdown=date(2026, 10, 29), successor=NANO_BANANA_2_1,
-        sizes=tiers(("512", "1K", "2K", "4K")),
-        output_tokens=TierTokens({"512": 747, "1K": 1120, "2K": 1680, "4K": 2520}),
-        prices=Price(Decimal("0.50"), Decimal("0.50"), Decimal("60.00"), Decimal("3.00")),
-    ),
-    gemini(
-        "gemini-3.1-flash-image-preview", _("Nano Banana 2 (preview)"), _("Retired: use Nano Banana 2.1"),
-        released=date(2026, 2, 26), shutdown=date(2026, 6, 25), successor=NANO_BANANA_2_1,
-        sizes=tiers(("512", "1K", "2K", "4K")),
-        output_tokens=TierTokens({"512": 747, "1K": 1120, "2K": 1680, "4K": 2520}),
-        prices=Price(Decimal("0.50"), Decimal("0.50"), Decimal("60.00"), Decimal("3.00")),
-    ),
-    gemini(
-        "gemini-3-pro-image-preview", _("Nano Banana Pro (preview)"), _("Retired: use Nano Banana Pro"),
-        released=date(2025, 11, 20), shutdown=date(2026, 6, 25), successor=NANO_BANANA_PRO,
-        sizes=tiers(("1K", "2K", "4K"), STANDARD_RATIOS),
-        output_tokens=TierTokens({"1K": 1120, "2K": 1120, "4K": 2000}),
-        prices=Price(Decimal("2.00"), Decimal("2.00"), Decimal("120.00"), Decimal("12.00")),
-    ),
+    _NANO_BANANA_2,
+    # The previews: the same models as their releases, retired earlier.
+    replace(_NANO_BANANA_2, name="gemini-3.1-flash-image-preview", label=_("Nano Banana 2 (preview)"),
+            released=date(2026, 2, 26), shutdown=date(2026, 6, 25)),
+    replace(_NANO_BANANA_PRO, name="gemini-3-pro-image-preview", label=_("Nano Banana Pro (preview)"),
+            description=_("Retired: use Nano Banana Pro"), released=date(2025, 11, 20), shutdown=date(2026, 6, 25),
+            successor=NANO_BANANA_PRO),
     gemini(
         "gemini-2.5-flash-image", _("Nano Banana"), _("Retired: use Nano Banana 2.1"),
         released=date(2025, 10, 2), shutdown=date(2026, 10, 2), successor=NANO_BANANA_2_1,

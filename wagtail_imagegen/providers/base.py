@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..catalog import JobSpec, ModelSpec, model_spec
+from ..catalog.openai import FLARE_26, SUNBURST_26
 
 Kind = Literal["generate", "edit"]
 
@@ -415,8 +416,8 @@ class ImageProvider:
     name: ClassVar[str] = "base"
     # Which catalog models this provider can call (ModelSpec.api), and its defaults among them.
     api: ClassVar[str] = "openai"
-    default_model: ClassVar[str] = "gpt-image-2.6-flare"
-    default_final_model: ClassVar[str] = "gpt-image-2.6-sunburst"
+    default_model: ClassVar[str] = FLARE_26
+    default_final_model: ClassVar[str] = SUNBURST_26
     # Where the API is unless BASE_URL says otherwise, and the environment variables that may hold the key.
     default_base_url: ClassVar[str | None] = None
     api_key_environment: ClassVar[tuple[str, ...]] = ("IMAGEGEN_API_KEY", "OPENAI_API_KEY")

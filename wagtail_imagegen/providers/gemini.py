@@ -20,10 +20,10 @@ import httpx
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from .. import __version__
 from ..catalog import ModelSpec, TieredSizes
-from ..catalog.gemini import PERMISSIVE_GEMINI
+from ..catalog.gemini import NANO_BANANA_2_1, NANO_BANANA_PRO, PERMISSIVE_GEMINI
 from .base import (
+    MIME_TYPES,
     BadResponse,
     ContentRejected,
     GeneratedImage,
@@ -41,14 +41,13 @@ from .base import (
     redact,
 )
 from .gemini_errors import error_from_response
-from .http import read_capped
+from .http import api_client, read_capped
 from .openai_errors import error_from_exception, json_body, unreadable
+from .openai_results import decode_image
 from .validation import request_problem
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MAX_IMAGE_MB = 40  # a 4K PNG is about 30 MB; base64 and JSON add a third
-CONNECT_TIMEOUT = 10.0
-USER_AGENT = f"wagtail-imagegen/{__version__} (+https://github.com/wagtail-imagegen/wagtail-imagegen)"
 # Finish reasons of an answer the safety system stopped: IMAGE_* after drawing, the others on the prompt.
 SAFETY_FINISH = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY",
                            "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"})
@@ -67,8 +66,8 @@ class GeminiImageProvider(ImageProvider):
 
     name = "gemini"
     api = "gemini"
-    default_model: ClassVar[str] = "gemini-nano-banana-2.1"
-    default_final_model: ClassVar[str] = "gemini-3-pro-image"
+    default_model: ClassVar[str] = NANO_BANANA_2_1
+    default_final_model: ClassVar[str] = NANO_BANANA_PRO
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
     api_key_environment: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
@@ -79,13 +78,9 @@ class GeminiImageProvider(ImageProvider):
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(
-                base_url=(self.config.base_url or DEFAULT_BASE_URL).rstrip("/") + "/",
-                headers={"User-Agent": USER_AGENT, **self.auth_headers()},
-                timeout=httpx.Timeout(self.config.timeout, connect=CONNECT_TIMEOUT),
-                follow_redirects=False,  # a redirect means a wrong BASE_URL
-                transport=self.transport,
-            )
+            # The trailing slash keeps the version ("/v1beta") in paths joined to it.
+            base_url = (self.config.base_url or DEFAULT_BASE_URL).rstrip("/") + "/"
+            self._client = api_client(self.config, base_url, self.auth_headers(), self.transport)
         return self._client
 
     def auth_headers(self) -> dict[str, str]:
@@ -231,17 +226,23 @@ def last_image(parts: list[Body], api_key: str | None) -> tuple[bytes, str] | No
         if isinstance(inline, dict) and not part.get("thought"):
             mime_type = str(inline.get("mimeType") or inline.get("mime_type") or "")
             if mime_type.startswith("image/"):
-                return decoded(str(inline.get("data") or ""), api_key), mime_type
+                return decoded(str(inline.get("data") or ""), mime_type, api_key), mime_type
     for part in reversed(parts):
         match = DATA_URL.search(str(part.get("text") or "")) if not part.get("thought") else None
         if match:
-            return decoded(match[2], api_key), match[1]
+            return decoded(match[2], match[1], api_key), match[1]
     return None
 
 
-def decoded(data: str, api_key: str | None) -> bytes:
-    try:  # the API may send standard or URL-safe base64
-        return base64.b64decode(data.replace("-", "+").replace("_", "/"), validate=True)
+def decoded(data: str, mime_type: str, api_key: str | None) -> bytes:
+    """The image's bytes (the API may send standard or URL-safe base64), checked as whole files where we know
+    the format (openai_results.decode_image: magic, completeness, pixel bombs)."""
+    standard = data.replace("-", "+").replace("_", "/")
+    image_format = mime_type.removeprefix("image/")
+    if image_format in MIME_TYPES:
+        return decode_image(standard, image_format)
+    try:
+        return base64.b64decode(standard, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise unreadable(f"the image is not valid base64 ({exc})", api_key) from exc
 

@@ -7,7 +7,21 @@ from typing import Any
 
 import httpx
 
-from .base import BadResponse
+from .. import __version__
+from .base import BadResponse, ProviderConfig
+
+CONNECT_TIMEOUT = 10.0
+USER_AGENT = f"wagtail-imagegen/{__version__} (+https://github.com/wagtail-imagegen/wagtail-imagegen)"
+
+
+def api_client(config: ProviderConfig, base_url: str, headers: dict[str, str],
+               transport: httpx.BaseTransport | None) -> httpx.Client:
+    """A provider's one httpx client: its timeout, our user agent, and no redirects (a redirect means a wrong
+    BASE_URL; following it would hide that)."""
+    return httpx.Client(
+        base_url=base_url, headers={"User-Agent": USER_AGENT, **headers},
+        timeout=httpx.Timeout(config.timeout, connect=CONNECT_TIMEOUT), follow_redirects=False, transport=transport,
+    )
 
 
 def too_large(limit: int) -> BadResponse:

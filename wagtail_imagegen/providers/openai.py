@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
 from ..catalog import ModelSpec
 from ..catalog.openai import DEFAULT_RESPONSES_MODEL
 from .base import (
@@ -32,7 +31,7 @@ from .base import (
     one_image_a_call,
     redact,
 )
-from .http import capped, read_capped
+from .http import api_client, capped, read_capped
 from .openai_errors import (
     error_from_exception,
     error_from_payload,
@@ -49,13 +48,11 @@ from .validation import request_problem
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # The largest image we accept (a 3840×2160 PNG is ~20 MB); more means a misbehaving gateway, not an image.
 DEFAULT_MAX_IMAGE_MB = 25
-CONNECT_TIMEOUT = 10.0
 MODEL_LIST_LIMIT = 4 * 1024 * 1024
 # How long an uploaded input stays at OpenAI (OPTIONS["FILE_SECONDS"]; the Files API takes 1 hour to 30 days).
 DEFAULT_FILE_SECONDS = 7 * 24 * 3600
 # OPTIONS keys that scope the calls to an OpenAI organization or project.
 SCOPE_HEADERS = {"OpenAI-Organization": "ORGANIZATION", "OpenAI-Project": "PROJECT"}
-USER_AGENT = f"wagtail-imagegen/{__version__} (+https://github.com/wagtail-imagegen/wagtail-imagegen)"
 Fields = dict[str, Any]
 FileParts = list[tuple[str, tuple[str, bytes, str]]]
 
@@ -83,16 +80,10 @@ class OpenAIImageProvider(ImageProvider):
 
     def build_client(self) -> httpx.Client:
         """The one httpx client of this provider; override to add proxies, certificates, event hooks."""
-        return httpx.Client(
-            base_url=self.config.base_url or DEFAULT_BASE_URL,
-            headers=self.headers(),
-            timeout=httpx.Timeout(self.config.timeout, connect=CONNECT_TIMEOUT),
-            follow_redirects=False,  # a redirect means a wrong BASE_URL; following it would hide that
-            transport=self.transport,
-        )
+        return api_client(self.config, self.config.base_url or DEFAULT_BASE_URL, self.headers(), self.transport)
 
     def headers(self) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT, **self.auth_headers()}
+        headers = self.auth_headers()
         for header, option in SCOPE_HEADERS.items():
             if self.config.options.get(option):
                 headers[header] = str(self.config.options[option])

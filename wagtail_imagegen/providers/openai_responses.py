@@ -8,7 +8,6 @@ provider falls back to an Images API edit of the candidate's bytes and says so i
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 import httpx
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from ..catalog import ModelSpec
 from .base import (
+    MIME_TYPES,
     BadResponse,
     ContentRejected,
     GeneratedImage,
@@ -29,6 +29,7 @@ from .base import (
     redact,
 )
 from .openai_errors import unreadable
+from .openai_results import decode_image, format_of
 
 Fields = dict[str, Any]
 # How the API says a previous response is gone (deleted, expired, unstored, another account's), and the
@@ -36,8 +37,6 @@ Fields = dict[str, Any]
 GONE_CODES = frozenset({"previous_response_not_found"})
 GONE_MESSAGE = "invalid `previous_response_id`"
 MAX_QUOTED_TEXT = 200
-MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
-              "svg": "image/svg+xml"}
 
 
 def previous_response(request: ImageRequest) -> str | None:
@@ -135,9 +134,8 @@ def read_response(body: Any, response: httpx.Response, request: ImageRequest, ap
     if not done:
         raise answered_in_words(items, request_id, api_key)
     call = done[-1]
-    output_format = str(call.get("output_format") or request.spec.output_format)
-    image = GeneratedImage(data=decoded(str(call["result"]), api_key),
-                           mime_type=MIME_TYPES.get(output_format, "image/png"),
+    output_format = format_of(call, request.spec.output_format)
+    image = GeneratedImage(data=decode_image(call["result"], output_format), mime_type=MIME_TYPES[output_format],
                            revised_prompt=call.get("revised_prompt"))
     return ImageResult(
         images=(image,), usage=usage_of(body), request_id=request_id, size=call.get("size"),
@@ -150,10 +148,10 @@ def read_response(body: Any, response: httpx.Response, request: ImageRequest, ap
 
 def partial_of(event: Fields, request: ImageRequest, api_key: str | None) -> PartialImage:
     """A `response.image_generation_call.partial_image` event as the live preview's image."""
-    output_format = str(event.get("output_format") or request.spec.output_format)
+    output_format = format_of(event, request.spec.output_format)
     return PartialImage(index=int(event.get("partial_image_index") or 0),
-                        data=decoded(str(event.get("partial_image_b64") or ""), api_key),
-                        mime_type=MIME_TYPES.get(output_format, "image/png"))
+                        data=decode_image(event.get("partial_image_b64"), output_format),
+                        mime_type=MIME_TYPES[output_format])
 
 
 def refusal(call: Fields, request_id: str | None) -> ProviderError:
@@ -177,13 +175,6 @@ def answered_in_words(items: list[Fields], request_id: str | None, api_key: str 
                else _("The model answered without an image. Rephrase the prompt and try again."))
     return BadResponse(message, retryable=False, may_have_charged=True, status=200, request_id=request_id,
                        detail="no image_generation_call with a result")
-
-
-def decoded(data: str, api_key: str | None) -> bytes:
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise unreadable(f"the image is not valid base64 ({exc})", api_key) from exc
 
 
 def usage_of(body: Fields) -> Usage | None:
