@@ -12,13 +12,16 @@ from wagtail_imagegen.providers.base import (
     AccessDenied,
     AuthenticationFailed,
     BadResponse,
+    ConnectionLost,
     ContentRejected,
+    GarbledResponse,
     InvalidRequest,
     ModelNotFound,
     ProviderTimeout,
     ProviderUnavailable,
     QuotaExceeded,
     RateLimited,
+    advised,
 )
 from wagtail_imagegen.providers.openai_errors import retry_after
 
@@ -110,10 +113,14 @@ def test_unknown_parameter_names_the_parameter_without_quoting_a_value(api):
     assert "response_format" in error.message
 
 
-@pytest.mark.parametrize(("status", "header", "retryable"), [(503, "false", False), (400, "true", True)])
-def test_x_should_retry_overrides_the_status_verdict(api, status, header, retryable):
+@pytest.mark.parametrize(("status", "header", "kind", "retryable"), [
+    (503, "false", ProviderUnavailable, False), (400, "true", InvalidRequest, True),
+    (429, "false", RateLimited, False), (503, "true", ProviderUnavailable, True), (400, "false", InvalidRequest, False),
+])
+def test_x_should_retry_picks_the_class_of_the_status_verdict_it_overrides(api, status, header, kind, retryable):
     error = failure(api, httpx.Response(status, json=envelope(None), headers={"x-should-retry": header}))
-    assert error.retryable is retryable
+    assert isinstance(error, kind) and error.code == kind.code and error.retryable is retryable
+    assert type(error) is advised(kind, retryable)
 
 
 @pytest.mark.parametrize("response", [
@@ -123,7 +130,7 @@ def test_x_should_retry_overrides_the_status_verdict(api, status, header, retrya
 ], ids=["redirect", "html-200", "html-404"])
 def test_a_wrong_base_url_tells_the_administrator_to_check_it(api, response):
     error = failure(api, response)
-    assert isinstance(error, BadResponse) and not error.retryable
+    assert type(error) is BadResponse and not error.retryable and not error.may_have_charged
     assert "BASE_URL" in error.message
 
 
@@ -136,7 +143,8 @@ def test_a_wrong_base_url_tells_the_administrator_to_check_it(api, response):
 ])
 def test_a_garbled_success_is_a_retryable_bad_response(api, body, problem):
     error = failure(api, httpx.Response(200, content=body, headers={"content-type": "application/json"}))
-    assert isinstance(error, BadResponse) and error.retryable, problem
+    assert type(error) is GarbledResponse and error.retryable and error.may_have_charged, problem
+    assert error.code == "bad_response"
 
 
 def test_bytes_that_are_not_the_requested_format_are_a_retryable_bad_response(api):
@@ -149,11 +157,13 @@ def test_bytes_that_are_not_the_requested_format_are_a_retryable_bad_response(ap
     (httpx.ReadTimeout("timed out"), ProviderTimeout),
     (httpx.ConnectTimeout("timed out"), ProviderTimeout),
     (httpx.ConnectError("connection refused"), ProviderUnavailable),
-    (httpx.RemoteProtocolError("peer closed connection"), ProviderUnavailable),
+    (httpx.RemoteProtocolError("peer closed connection"), ConnectionLost),
 ])
 def test_transport_failures_are_retryable_and_chained(api, exception, expected):
     error = failure(api, exception)
     assert type(error) is expected and error.retryable
+    # Only a refused connection proves the request never reached the API.
+    assert error.may_have_charged is not isinstance(exception, httpx.ConnectError)
     assert error.__cause__ is exception
 
 

@@ -11,7 +11,9 @@ import pytest
 from wagtail_imagegen.providers.base import (
     AuthenticationFailed,
     BadResponse,
+    ConnectionLost,
     ContentRejected,
+    GarbledResponse,
     InputImage,
     InvalidRequest,
     ProviderTimeout,
@@ -94,10 +96,10 @@ def test_a_stream_without_done_sentinel_still_completes():
     ("cloudflare_timeout", {}, ProviderUnavailable, True),
     ("comet_invalid_request", {}, InvalidRequest, False),
     ("moderation_blocked", {"categories": ["violence"], "stage": "output"}, ContentRejected, False),
-    ("drop_connection", {}, ProviderUnavailable, True),
-    ("malformed_json", {}, BadResponse, True),
-    ("truncated_base64", {}, BadResponse, True),
-    ("wrong_magic", {}, BadResponse, True),
+    ("drop_connection", {}, ConnectionLost, True),
+    ("malformed_json", {}, GarbledResponse, True),
+    ("truncated_base64", {}, GarbledResponse, True),
+    ("wrong_magic", {}, GarbledResponse, True),
     ("html_redirect", {}, BadResponse, False),
 ])
 def test_every_fault_becomes_the_right_error(provider, fake_api, fault, options, expected, retryable):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Literal, Protocol
+from functools import cache
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 import httpx
 from django.utils.translation import gettext
@@ -204,7 +205,7 @@ class FileCache(Protocol):
     def forget(self, sha256: str) -> None: ...
 
 # ---------------------------------------------------------------------------------------------------
-# Errors: one hierarchy, each with an editor-readable message and a retry verdict
+# Errors: one hierarchy, each class with an editor-readable message and its retry and charge verdicts
 # ---------------------------------------------------------------------------------------------------
 
 # OpenAI-style keys, bearer tokens, and Google API keys (they start "AIza").
@@ -220,36 +221,68 @@ def redact(text: str, *secrets: str | None) -> str:
 
 
 class ProviderError(Exception):
-    """A call to the image API failed. `message` is for editors; `detail` is the API's own words."""
+    """A call to the image API failed. `message` is for editors; `detail` is the API's own words.
+
+    The class alone gives the verdicts, through the markers below: whether the job is tried again
+    (`Retryable`) and whether the failed call may have been billed (`MayHaveCharged`). No instance changes
+    them: an API that gives its own verdict (OpenAI's `x-should-retry`) gets an error of an `advised()` class.
+    """
 
     code: ClassVar[str] = "provider_error"
-    retryable: bool = False
-    # True when the API may have done (and billed) the work although we got no usable answer.
-    may_have_charged: bool = False
     default_message: ClassVar[str] = _("The image service could not complete the request.")
 
     def __init__(
-        self,
-        message: str | None = None,
-        *,
-        detail: str = "",
-        status: int | None = None,
+        self, message: str | None = None, *, detail: str = "", status: int | None = None,
         request_id: str | None = None,
-        retryable: bool | None = None,
-        may_have_charged: bool | None = None,
     ) -> None:
-        if retryable is not None:
-            self.retryable = retryable
-        if may_have_charged is not None:
-            self.may_have_charged = may_have_charged
         self.message = str(message or self.default_message)
         self.detail = detail
         self.status = status
         self.request_id = request_id
         super().__init__(self.message)
 
+    @property
+    def retryable(self) -> bool:
+        """Whether the job should be tried again (up to MAX_ATTEMPTS)."""
+        return isinstance(self, Retryable) and not isinstance(self, DoNotRetry)
+
+    @property
+    def may_have_charged(self) -> bool:
+        """Whether the API may have done (and billed) the work although we got no usable answer."""
+        return isinstance(self, MayHaveCharged)
+
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "detail": self.detail, "status": self.status}
+
+
+class Retryable(ProviderError):
+    """Marker: the failure may pass (a rate limit, a server in trouble, a timeout), so the job is tried again."""
+
+
+class DoNotRetry(ProviderError):
+    """Marker: the API said not to try again (`x-should-retry: false`), which outweighs a class's `Retryable`."""
+
+
+class MayHaveCharged(ProviderError):
+    """Marker: the request reached the API, which may have done and billed the work although no usable answer
+    came back; the next attempt is marked as a possible double charge."""
+
+
+E = TypeVar("E", bound=ProviderError)
+
+
+@cache
+def advised(cls: type[E], retry: bool | None) -> type[E]:
+    """`cls`, or a subclass of it that follows the API's own retry verdict where that differs from the class's
+    (cached: one class per error class and verdict)."""
+    if retry is None or retry == (issubclass(cls, Retryable) and not issubclass(cls, DoNotRetry)):
+        return cls
+    marker = Retryable if retry else DoNotRetry
+    advice = "try again" if retry else "not try again"
+    return type(cls.__name__, (cls, marker), {
+        "__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}[{marker.__name__}]",
+        "__doc__": f"{cls.__name__}, which the API advised to {advice}.",
+    })
 
 
 class AuthenticationFailed(ProviderError):
@@ -350,9 +383,8 @@ class QuotaExceeded(ProviderError):
     )
 
 
-class RateLimited(ProviderError):
+class RateLimited(Retryable):
     code = "rate_limited"
-    retryable = True
     default_message = _("The image service is busy with too many requests. The job will be retried.")
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
@@ -363,24 +395,38 @@ class RateLimited(ProviderError):
         return {**super().as_dict(), "retry_after": self.retry_after}
 
 
-class ProviderUnavailable(ProviderError):
+class ProviderUnavailable(Retryable):
+    """The API could not be reached, or answered that it is in trouble (408, 409, 5xx)."""
+
     code = "provider_unavailable"
-    retryable = True
     default_message = _("The image service is temporarily unavailable. The job will be retried.")
 
 
-class ProviderTimeout(ProviderError):
+class ConnectionLost(ProviderUnavailable, MayHaveCharged):
+    """The connection failed after the request had left: the API may have done (and billed) the work."""
+
+
+class ProviderTimeout(Retryable, MayHaveCharged):
     code = "timeout"
-    retryable = True
-    may_have_charged = True
     default_message = _("The image service took too long to answer. The job will be retried.")
 
 
 class BadResponse(ProviderError):
-    """The API answered with something that is not a usable image response (a garbled 200 is retryable)."""
+    """The API answered with something that is not a usable image response. This class itself: not the API's
+    answer at all (a redirect or a web page: a wrong BASE_URL), so nothing was billed."""
 
     code = "bad_response"
     default_message = _("The image service sent back a response that could not be read.")
+
+
+class GarbledResponse(BadResponse, Retryable, MayHaveCharged):
+    """A success that cannot be read (broken JSON, a cut stream, bytes that are no whole image): it was
+    probably billed, and another attempt will probably read."""
+
+
+class UnusableResponse(BadResponse, MayHaveCharged):
+    """A success that reads but holds no usable image (the model answered in words, its image call failed,
+    the image is too large): billed, and asking the same again would get the same."""
 
 
 # ---------------------------------------------------------------------------------------------------

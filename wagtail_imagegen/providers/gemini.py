@@ -24,7 +24,6 @@ from ..catalog import ModelSpec, TieredSizes
 from ..catalog.gemini import NANO_BANANA_2_1, NANO_BANANA_PRO, PERMISSIVE_GEMINI
 from .base import (
     MIME_TYPES,
-    BadResponse,
     ContentRejected,
     GeneratedImage,
     ImageProvider,
@@ -36,6 +35,7 @@ from .base import (
     ProviderConfig,
     ProviderError,
     Turn,
+    UnusableResponse,
     Usage,
     one_image_a_call,
     redact,
@@ -282,8 +282,8 @@ def no_image(parts: list[Body], finish: str, request_id: str | None, api_key: st
     said = redact(said, api_key)[:MAX_QUOTED_TEXT]
     message = (_("The model answered without an image: “%(text)s”") % {"text": said} if said
                else _("The model answered without an image. Rephrase the prompt and try again."))
-    return BadResponse(message, retryable=False, may_have_charged=True, status=200, request_id=request_id,
-                       detail=f"no image part (finishReason {finish or 'none'})")
+    return UnusableResponse(message, status=200, request_id=request_id,
+                            detail=f"no image part (finishReason {finish or 'none'})")
 
 
 def usage_of(metadata: Any) -> Usage | None:

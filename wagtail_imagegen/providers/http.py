@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from .. import __version__
-from .base import BadResponse, ProviderConfig
+from .base import ProviderConfig, UnusableResponse
 
 CONNECT_TIMEOUT = 10.0
 USER_AGENT = f"wagtail-imagegen/{__version__} (+https://github.com/wagtail-imagegen/wagtail-imagegen)"
@@ -24,9 +24,8 @@ def api_client(config: ProviderConfig, base_url: str, headers: dict[str, str],
     )
 
 
-def too_large(limit: int) -> BadResponse:
-    return BadResponse(
-        retryable=False, may_have_charged=True,
+def too_large(limit: int) -> UnusableResponse:
+    return UnusableResponse(
         detail=f"the answer is larger than {limit // (1024 * 1024)} MB (OPTIONS['MAX_IMAGE_MB'] per image)",
     )
 

@@ -283,8 +283,8 @@ class OpenAIImageProvider(ImageProvider):
         error = error_from_response(response, api_key=self.config.api_key, sent=fields)
         if isinstance(error, ModelNotFound):
             successor = self.model_spec(error.model or self.model).successor
-            error = ModelNotFound(error.model or self.model, successor=successor, detail=error.detail,
-                                  status=error.status, request_id=error.request_id)
+            error = type(error)(error.model or self.model, successor=successor, detail=error.detail,
+                                status=error.status, request_id=error.request_id)  # the server's verdict kept
         return error
 
     def response_limit(self, request: ImageRequest) -> int:

@@ -21,7 +21,9 @@ from .base import (
     AccessDenied,
     AuthenticationFailed,
     BadResponse,
+    ConnectionLost,
     ContentRejected,
+    GarbledResponse,
     InvalidRequest,
     ModelNotFound,
     ProviderError,
@@ -29,6 +31,7 @@ from .base import (
     ProviderUnavailable,
     QuotaExceeded,
     RateLimited,
+    advised,
     content_rejected_message,
     redact,
 )
@@ -105,23 +108,23 @@ def error_from_payload(
         "status": status,
         "request_id": headers.get("x-request-id") or embedded_request_id(text),
     }
-    built = build_error(error_class(status, error), error, common, sent or {}, headers, api_key)
-    return with_retry_verdict(built, headers)
+    cls = advised(error_class(status, error), server_verdict(headers))
+    return build_error(cls, error, common, sent or {}, headers, api_key)
 
 
 def build_error(
     cls: type[ProviderError], error: dict[str, Any], common: dict[str, Any], sent: Mapping[str, Any],
     headers: httpx.Headers, api_key: str | None,
 ) -> ProviderError:
-    if cls is ContentRejected:
-        return ContentRejected(**content_details(error, common["detail"], api_key), **common)
-    if cls is RateLimited:
-        return RateLimited(retry_after=retry_after(headers), **common)
-    if cls is ModelNotFound:
-        return ModelNotFound(str(sent.get("model") or ""), **common)
-    if cls is InvalidRequest:
+    if issubclass(cls, ContentRejected):
+        return cls(**content_details(error, common["detail"], api_key), **common)
+    if issubclass(cls, RateLimited):
+        return cls(retry_after=retry_after(headers), **common)
+    if issubclass(cls, ModelNotFound):
+        return cls(str(sent.get("model") or ""), **common)
+    if issubclass(cls, InvalidRequest):
         param = error.get("param") or None
-        return InvalidRequest(invalid_message(param, sent, api_key), param=param, **common)
+        return cls(invalid_message(param, sent, api_key), param=param, **common)
     return cls(**common)
 
 
@@ -147,12 +150,10 @@ def error_class(status: int | None, error: dict[str, Any]) -> type[ProviderError
     return STATUS_ERRORS.get(status) or (ProviderUnavailable if status >= 500 else InvalidRequest)
 
 
-def with_retry_verdict(error: ProviderError, headers: httpx.Headers) -> ProviderError:
-    """Honour the server's own verdict (`x-should-retry`), as the official SDK does."""
+def server_verdict(headers: httpx.Headers) -> bool | None:
+    """The server's own retry verdict (`x-should-retry`), which the official SDK honours too; None: it gave none."""
     verdict = headers.get("x-should-retry", "").strip().lower()
-    if verdict in ("true", "false"):
-        error.retryable = verdict == "true"
-    return error
+    return {"true": True, "false": False}.get(verdict)
 
 
 def content_details(error: dict[str, Any], text: str, api_key: str | None) -> dict[str, Any]:
@@ -227,7 +228,7 @@ def wrong_address(response: httpx.Response, api_key: str | None) -> BadResponse:
     location = response.headers.get("location")
     detail = f"HTTP {response.status_code}, {content_type}" + (f", to {location}" if location else "")
     return BadResponse(
-        wrong_address_message(), retryable=False, detail=redact(detail, api_key),
+        wrong_address_message(), detail=redact(detail, api_key),
         status=response.status_code, request_id=response.headers.get("x-request-id"),
     )
 
@@ -242,9 +243,9 @@ def json_body(response: httpx.Response, api_key: str | None) -> Any:
         raise unreadable(str(exc), api_key) from exc
 
 
-def unreadable(detail: str, api_key: str | None = None) -> BadResponse:
-    """A 200 that is not a usable image response: worth a retry, though this one was billed."""
-    return BadResponse(retryable=True, may_have_charged=True, status=200, detail=redact(detail, api_key))
+def unreadable(detail: str, api_key: str | None = None) -> GarbledResponse:
+    """A 200 that cannot be read: worth a retry, though this one was probably billed."""
+    return GarbledResponse(status=200, detail=redact(detail, api_key))
 
 
 def error_from_exception(exc: Exception, api_key: str | None) -> ProviderError:
@@ -252,5 +253,7 @@ def error_from_exception(exc: Exception, api_key: str | None) -> ProviderError:
     detail = redact(f"{type(exc).__name__}: {exc}", api_key)
     if isinstance(exc, httpx.TimeoutException | DeadlineExceeded):
         return ProviderTimeout(detail=detail)
+    if isinstance(exc, httpx.ConnectError):
+        return ProviderUnavailable(detail=detail)
     # Once the request left (anything but a failed connect), the API may have done and billed the work.
-    return ProviderUnavailable(detail=detail, may_have_charged=not isinstance(exc, httpx.ConnectError))
+    return ConnectionLost(detail=detail)

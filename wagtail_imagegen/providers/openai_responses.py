@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from ..catalog import ModelSpec
 from .base import (
     MIME_TYPES,
-    BadResponse,
     ContentRejected,
     GeneratedImage,
     ImageRequest,
@@ -25,6 +24,7 @@ from .base import (
     InvalidRequest,
     PartialImage,
     ProviderError,
+    UnusableResponse,
     Usage,
     redact,
 )
@@ -162,19 +162,19 @@ def refusal(call: Fields, request_id: str | None) -> ProviderError:
         return ContentRejected(categories=tuple(str(c) for c in details.get("categories") or ()),
                                stage=stage if stage in ("input", "output") else None, status=200,
                                request_id=request_id, detail=str(error.get("message") or "moderation_blocked"))
-    return BadResponse(retryable=False, may_have_charged=True, status=200, request_id=request_id,
-                       detail=f"the image call failed: {error.get('code') or 'no code'} {error.get('message') or ''}")
+    detail = f"the image call failed: {error.get('code') or 'no code'} {error.get('message') or ''}"
+    return UnusableResponse(status=200, request_id=request_id, detail=detail)
 
 
-def answered_in_words(items: list[Fields], request_id: str | None, api_key: str | None) -> BadResponse:
+def answered_in_words(items: list[Fields], request_id: str | None, api_key: str | None) -> UnusableResponse:
     """The mainline model answered without calling the tool: its words are what the editor can act on."""
     said = " ".join(str(part.get("text") or "") for item in items if item.get("type") == "message"
                     for part in item.get("content") or () if isinstance(part, dict)).strip()
     said = redact(said, api_key)[:MAX_QUOTED_TEXT]
     message = (_("The model answered without an image: “%(text)s”") % {"text": said} if said
                else _("The model answered without an image. Rephrase the prompt and try again."))
-    return BadResponse(message, retryable=False, may_have_charged=True, status=200, request_id=request_id,
-                       detail="no image_generation_call with a result")
+    return UnusableResponse(message, status=200, request_id=request_id,
+                            detail="no image_generation_call with a result")
 
 
 def usage_of(body: Fields) -> Usage | None:

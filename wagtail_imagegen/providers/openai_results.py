@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image as PILImage
 
-from .base import MIME_TYPES, BadResponse, GeneratedImage, ImageResult, PartialCallback, PartialImage, Usage
+from .base import MIME_TYPES, GeneratedImage, ImageResult, PartialCallback, PartialImage, UnusableResponse, Usage
 from .openai_errors import unreadable
 
 Fetch = Callable[[str], bytes]
@@ -121,8 +121,8 @@ def checked_image(data: bytes, image_format: str) -> bytes:
         raise unreadable(f"the {image_format} file is cut short ({len(data)} bytes)")
     pixels = declared_pixels(data)
     if pixels > MAX_OUTPUT_PIXELS:
-        raise BadResponse(retryable=False, status=200, may_have_charged=True,
-                          detail=f"the image declares {pixels} pixels, more than {MAX_OUTPUT_PIXELS}")
+        raise UnusableResponse(status=200,
+                               detail=f"the image declares {pixels} pixels, more than {MAX_OUTPUT_PIXELS}")
     return data
 
 
