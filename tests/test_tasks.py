@@ -21,7 +21,15 @@ from wagtail_imagegen.models import (
     GenerationJob,
     GenerationOutput,
 )
-from wagtail_imagegen.providers.base import Usage
+from wagtail_imagegen.providers.base import (
+    ConnectionLost,
+    InvalidRequest,
+    ProviderUnavailable,
+    UnusableResponse,
+    Usage,
+    advised,
+)
+from wagtail_imagegen.providers.openai import OpenAIImageProvider
 from wagtail_imagegen.testing import tokens as fake_tokens
 
 from . import brokers
@@ -194,6 +202,36 @@ def test_permanent_faults_fail_the_job_at_once_with_an_editor_message(fault, fak
     assert words in job.error_message
     assert fake_api.image_calls == 1
     assert not job.outputs.exists()
+
+
+@pytest.mark.parametrize(("error", "retried", "billed"), [
+    (advised(InvalidRequest, True), True, False),  # the API said to try again (x-should-retry: true)
+    (advised(ProviderUnavailable, False), False, False),  # ... and not to (x-should-retry: false)
+    (ConnectionLost, True, True),
+    (UnusableResponse, False, True),
+], ids=lambda value: getattr(value, "__qualname__", None))
+def test_the_error_class_decides_the_retry_and_the_double_charge_mark(error, retried, billed, fake_api,
+                                                                     monkeypatch):
+    calls = []
+    original = OpenAIImageProvider.run
+
+    def fail_once(provider, request, on_partial=None):
+        calls.append(request)
+        if len(calls) == 1:
+            raise error()
+        return original(provider, request, on_partial=on_partial)
+
+    monkeypatch.setattr(OpenAIImageProvider, "run", fail_once)
+    job = run(jobs.submit_generation("A mug"))
+    assert job.error_code == error.code
+    assert job.api_state == (GenerationJob.ApiState.CALLING if billed else GenerationJob.ApiState.NOT_CALLED)
+    if not retried:
+        assert job.status == Status.FAILED
+        return
+    assert job.status == Status.QUEUED
+    make_due(job)
+    job = run(job)
+    assert job.status == Status.SUCCEEDED and job.maybe_charged_twice is billed and len(calls) == 2
 
 
 def test_the_attempts_run_out(fake_api, settings):

@@ -265,8 +265,9 @@ def api_keys() -> list[str]:
 
 def handle_provider_error(job: GenerationJob, token: str, exc: ProviderError) -> str:
     detail = redact(exc.detail or "", *api_keys())
-    # An error answer settles the call; a timeout, a dropped connection or a garbled 200 may have been billed,
-    # so the next call is marked as a possible double charge.
+    # The error's class gives both verdicts. An error answer settles the call; a timeout, a dropped connection
+    # or a garbled 200 (base.MayHaveCharged) may have been billed, so the next call is marked as a possible
+    # double charge.
     if not exc.may_have_charged:
         job.api_state = ApiState.NOT_CALLED
     if isinstance(exc, RateLimited):
