@@ -244,7 +244,7 @@ class ProviderError(Exception):
     @property
     def retryable(self) -> bool:
         """Whether the job should be tried again (up to MAX_ATTEMPTS)."""
-        return isinstance(self, Retryable) and not isinstance(self, DoNotRetry)
+        return retries(type(self))
 
     @property
     def may_have_charged(self) -> bool:
@@ -271,11 +271,16 @@ class MayHaveCharged(ProviderError):
 E = TypeVar("E", bound=ProviderError)
 
 
+def retries(cls: type[ProviderError]) -> bool:
+    """Whether errors of this class are worth another attempt."""
+    return issubclass(cls, Retryable) and not issubclass(cls, DoNotRetry)
+
+
 @cache
 def advised(cls: type[E], retry: bool | None) -> type[E]:
     """`cls`, or a subclass of it that follows the API's own retry verdict where that differs from the class's
     (cached: one class per error class and verdict)."""
-    if retry is None or retry == (issubclass(cls, Retryable) and not issubclass(cls, DoNotRetry)):
+    if retry is None or retry == retries(cls):
         return cls
     marker = Retryable if retry else DoNotRetry
     advice = "try again" if retry else "not try again"
