@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from wagtail_imagegen import catalog, pricing
@@ -17,7 +18,7 @@ from wagtail_imagegen.providers.base import (
     InputImage,
     Turn,
 )
-from wagtail_imagegen.providers.openai import OpenAIImageProvider
+from wagtail_imagegen.providers.openai import AzureOpenAIImageProvider, OpenAIImageProvider
 from wagtail_imagegen.testing import FakeImageAPI, serve_fake_api
 
 from .helpers import config, image_bytes
@@ -168,3 +169,26 @@ def test_a_stream_cut_before_its_end_is_unreadable_and_worth_a_retry_though_mayb
     with pytest.raises(BadResponse) as failed:
         provider.run(request(partial_images=1), on_partial=partials.append)
     assert failed.value.retryable and failed.value.may_have_charged and len(partials) == 1
+
+
+def test_azure_names_the_image_deployment_in_its_header(api):
+    """Azure runs the tool on a deployment of its own: the job's model (the image deployment) goes in a
+    header, RESPONSES_MODEL (the orchestrator's deployment) is the body's model; the fake refuses a tool
+    call without the header (the next test)."""
+    with serve_fake_api(api) as served, AzureOpenAIImageProvider(config(
+        base_url=f"{served.base_url.removesuffix('/v1')}/openai/v1", api_key=KEY, options={"API": "responses"},
+    )) as provider:
+        result = provider.run(request())
+    sent = api.requests[-1]
+    assert sent.path == "/openai/v1/responses"
+    assert sent.headers["x-ms-oai-image-generation-deployment"] == "gpt-image-2.6-flare"
+    assert sent.json["model"] == MAINLINE and result.images[0].data[:4] == b"\x89PNG"
+
+
+def test_the_fake_azure_refuses_the_tool_without_an_image_deployment(api):
+    with serve_fake_api(api) as served:
+        url = f"{served.base_url.removesuffix('/v1')}/openai/v1/responses"
+        answer = httpx.post(url, headers={"api-key": KEY}, json={
+            "model": MAINLINE, "input": "a lighthouse", "tools": [{"type": "image_generation"}]})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "missing_image_generation_deployment"

@@ -206,7 +206,7 @@ class OpenAIImageProvider(ImageProvider):
         limit = self.response_limit(request)
         deadline = time.monotonic() + self.config.timeout
         with self.translated_errors(), self.client.stream(
-            "POST", "responses", params=self.query_params(), json=body
+            "POST", "responses", params=self.query_params(), json=body, headers=self.responses_headers(request)
         ) as response:
             if not response.is_success:
                 raise self.failure(read_capped(response, limit), body)
@@ -234,6 +234,10 @@ class OpenAIImageProvider(ImageProvider):
         if isinstance(answer, dict) and answer.get("status") == "failed" and isinstance(answer.get("error"), dict):
             raise self.payload_error(answer["error"], response, body)
         return read_response(answer, response, request, self.config.api_key)
+
+    def responses_headers(self, request: ImageRequest) -> dict[str, str]:
+        """Headers a Responses call carries beyond the client's own (Azure names the image deployment)."""
+        return {}
 
     def checked_model(self, request: ImageRequest) -> ModelSpec:
         """The model's spec; refuses, before any call, what this service or model cannot do at all."""
@@ -376,6 +380,11 @@ class AzureOpenAIImageProvider(OpenAIImageProvider):
     def query_params(self) -> dict[str, str]:
         version = self.config.options.get("API_VERSION")
         return {"api-version": str(version)} if version else {}
+
+    def responses_headers(self, request: ImageRequest) -> dict[str, str]:
+        # The image_generation tool runs on a deployment of its own, beside RESPONSES_MODEL's (the
+        # orchestrator): Azure reads its name from this header (docs/responses-api.md, Azure).
+        return {"x-ms-oai-image-generation-deployment": request.model}
 
     def model_spec(self, model: str | None = None) -> ModelSpec:
         spec = super().model_spec(model)

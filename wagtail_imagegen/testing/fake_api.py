@@ -259,6 +259,8 @@ class FakeImageAPI:
                 return answer_files(self.files, request, files_match["file_id"])
             response_id = responses.RESPONSES_ROUTE.match(request.path)["response_id"]
             if response_id is None and request.method == "POST":
+                if flavor == "azure_v1":
+                    require_image_deployment(request)
                 with self._lock:
                     self._image_calls += 1
                 reply = self._create_response(exchange)
@@ -411,3 +413,15 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def require_image_deployment(request: RecordedRequest) -> None:
+    """Azure runs the image_generation tool on a deployment of its own, named by a header; without it the
+    tool has nowhere to run (the message is the fake's own: docs/responses-api.md §6)."""
+    tools = (request.json or {}).get("tools") or []
+    wants_tool = any(isinstance(tool, dict) and tool.get("type") == "image_generation" for tool in tools)
+    if wants_tool and not request.headers.get("x-ms-oai-image-generation-deployment"):
+        raise APIError(400, "The image_generation tool needs an image generation deployment: set the "
+                            "x-ms-oai-image-generation-deployment header.", param=None,
+                       code="missing_image_generation_deployment")
+
