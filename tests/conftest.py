@@ -112,22 +112,77 @@ def make_image(db: Any) -> Callable[..., Any]:
     return make
 
 
-@pytest.fixture
-def editor(db: Any, django_user_model: Any) -> Any:
-    """A non-superuser editor allowed to generate, and to add/choose images in the "Editorial" collection only."""
+def grant(user: Any, *codenames: str, collections: dict[Collection, tuple[str, ...]] | None = None,
+          group_name: str | None = None) -> None:
+    """Put `user` in a new group with access_admin, the `codenames`, and image actions ("add", "choose",
+    "change") in `collections`."""
     from django.contrib.auth.models import Group, Permission
     from wagtail.models import GroupCollectionPermission
 
-    user = django_user_model.objects.create_user("editor", password="password")  # noqa: S106
-    group = Group.objects.create(name="AI editors")
-    group.permissions.add(Permission.objects.get(codename="generate_image"),
-                          Permission.objects.get(codename="access_admin"))
-    editorial = Collection.get_first_root_node().add_child(name="Editorial")
-    for codename in ("add_image", "choose_image"):
-        GroupCollectionPermission.objects.create(group=group, collection=editorial,
-                                                 permission=Permission.objects.get(codename=codename))
+    group = Group.objects.create(name=group_name or f"{user.username} group")
+    group.permissions.add(*Permission.objects.filter(codename__in=["access_admin", *codenames]))
+    for collection, actions in (collections or {}).items():
+        for action in actions:
+            GroupCollectionPermission.objects.create(group=group, collection=collection,
+                                                     permission=Permission.objects.get(codename=f"{action}_image"))
     user.groups.add(group)
+
+
+def logged_in(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor(db: Any, django_user_model: Any) -> Any:
+    """A non-superuser editor allowed to generate, and to add/choose images in the "Editorial" collection only
+    (like any Wagtail user who may add images, they may also change the images they uploaded themselves)."""
+    user = django_user_model.objects.create_user("editor", password="password")  # noqa: S106
+    editorial = Collection.get_first_root_node().add_child(name="Editorial")
+    grant(user, "generate_image", collections={editorial: ("add", "choose")}, group_name="AI editors")
     return user
+
+
+@pytest.fixture
+def editorial(editor: Any, settings: Any) -> Collection:
+    """The editor's collection, where the site's new generations go (the COLLECTION setting)."""
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "COLLECTION": "Editorial"}
+    return Collection.objects.get(name="Editorial")
+
+
+@pytest.fixture
+def editor_client(editor: Any, editorial: Collection) -> Any:
+    return logged_in(editor)
+
+
+@pytest.fixture
+def colleague(editor: Any, django_user_model: Any) -> Any:
+    """Another editor with the same permissions (a member of the editor's group)."""
+    user = django_user_model.objects.create_user("colleague", password="password")  # noqa: S106
+    user.groups.add(editor.groups.get())
+    return user
+
+
+@pytest.fixture
+def colleague_client(colleague: Any, editorial: Collection) -> Any:
+    return logged_in(colleague)
+
+
+@pytest.fixture
+def reviewer(editor: Any, django_user_model: Any) -> Any:
+    """A non-superuser who may see everyone's jobs and batches and the usage report (view_all_jobs) and choose
+    the editors' images, but not generate."""
+    user = django_user_model.objects.create_user("reviewer", password="password")  # noqa: S106
+    grant(user, "view_all_jobs", collections={Collection.objects.get(name="Editorial"): ("choose",)})
+    return user
+
+
+@pytest.fixture
+def reviewer_client(reviewer: Any) -> Any:
+    return logged_in(reviewer)
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:

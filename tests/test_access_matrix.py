@@ -18,6 +18,8 @@ from wagtail_imagegen import bulk, jobs
 from wagtail_imagegen.catalog import JobSpec
 from wagtail_imagegen.models import GenerationJob, GenerationOutput
 
+from .conftest import grant
+
 pytestmark = pytest.mark.django_db
 NAMESPACES = ("wagtail_imagegen", "wagtail_imagegen_library")
 ROLES = ("anonymous", "outsider", "owner", "colleague", "limited", "reviewer", "superuser")
@@ -107,16 +109,6 @@ def address(name: str, world: dict) -> str:
         else:
             kwargs[key] = world["output"].pk
     return reverse(name, kwargs=kwargs)
-
-
-def grant(user, *codenames: str, collections: dict | None = None) -> None:
-    group = Group.objects.create(name=f"{user.username} group")
-    group.permissions.add(*Permission.objects.filter(codename__in=["access_admin", *codenames]))
-    for collection, actions in (collections or {}).items():
-        for action in actions:
-            GroupCollectionPermission.objects.create(group=group, collection=collection,
-                                                     permission=Permission.objects.get(codename=f"{action}_image"))
-    user.groups.add(group)
 
 
 @pytest.fixture

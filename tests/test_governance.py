@@ -78,7 +78,7 @@ def test_per_user_budgets_with_a_named_override(settings, admin_user, editor):
 def test_a_group_budget_is_shared_by_its_members(settings, editor, django_user_model):
     colleague = django_user_model.objects.create_user("colleague", password="x")  # noqa: S106
     colleague.groups.add(editor.groups.first())
-    outsider = django_user_model.objects.create_superuser("outsider", password="x")  # noqa: S106
+    outsider = django_user_model.objects.create_user("outsider", password="x")  # noqa: S106
     add_job(colleague, actual="0.990000")
     add_job(outsider, actual="50.000000")  # not in the group: does not count against it
     configure(settings, BUDGETS={"GROUPS": {"AI editors": 1}})

@@ -37,9 +37,9 @@ def test_the_defaults_set_only_options_the_edit_form_has():
     assert remove.options == {"background": "transparent", "output_format": "png", "input_fidelity": "high"}
 
 
-def test_the_edit_window_offers_the_presets(admin_client, make_image):
-    image = make_image("Product photo")
-    html = admin_client.get(reverse("wagtail_imagegen:modal"), {"mode": "edit", "image": image.pk}).json()["html"]
+def test_the_edit_window_offers_the_presets(editor_client, make_image, editorial):
+    image = make_image("Product photo", collection=editorial)
+    html = editor_client.get(reverse("wagtail_imagegen:modal"), {"mode": "edit", "image": image.pk}).json()["html"]
     found = offered(html)
     assert list(found) == [preset.key for preset in presets.DEFAULT_PRESETS]
     assert found["remove-background"]["label"] == "Remove background"
@@ -48,20 +48,20 @@ def test_the_edit_window_offers_the_presets(admin_client, make_image):
     assert "data-imagegen-edit-only" in html.split('class="imagegen-presets"')[1].split(">")[0]
 
 
-def test_a_project_replaces_the_presets_and_its_text_is_escaped(admin_client, make_image, settings):
+def test_a_project_replaces_the_presets_and_its_text_is_escaped(editor_client, make_image, editorial, settings):
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "EDIT_PRESETS": [
         {"key": "snow", "label": "Add <snow>", "prompt": 'Cover the "roofs" in snow & ice.',
          "invariants": "Keep the people.", "options": {"quality": "high"}},
     ]}
-    image = make_image("Chalet")
-    html = admin_client.get(reverse("wagtail_imagegen:modal"), {"mode": "edit", "image": image.pk}).json()["html"]
+    image = make_image("Chalet", collection=editorial)
+    html = editor_client.get(reverse("wagtail_imagegen:modal"), {"mode": "edit", "image": image.pk}).json()["html"]
     assert "<snow>" not in html
     assert offered(html) == {"snow": {"prompt": 'Cover the "roofs" in snow & ice.', "invariants": "Keep the people.",
                                       "options": {"quality": "high"}, "label": "Add <snow>"}}
 
 
-def test_an_empty_list_offers_no_presets(admin_client, make_image, settings):
+def test_an_empty_list_offers_no_presets(editor_client, make_image, editorial, settings):
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "EDIT_PRESETS": []}
-    image = make_image("Chalet")
-    html = admin_client.get(reverse("wagtail_imagegen:modal"), {"mode": "edit", "image": image.pk}).json()["html"]
+    image = make_image("Chalet", collection=editorial)
+    html = editor_client.get(reverse("wagtail_imagegen:modal"), {"mode": "edit", "image": image.pk}).json()["html"]
     assert "imagegen-presets" not in html

@@ -44,7 +44,8 @@ def add_job(user: Any = None, *, model: str = "gpt-image-1.5", status: str = Sta
 
 @pytest.fixture
 def usage(admin_user: Any, editor: Any) -> list[GenerationJob]:
-    """Jobs of two users, two models and two months, in every state that matters for the cost."""
+    """Jobs of two users (a superuser's among them), two models and two months, in every state that matters for
+    the cost."""
     last_month = month_start() - timezone.timedelta(days=3)
     return [
         add_job(admin_user, actual="0.011000", tokens=300),
@@ -56,20 +57,14 @@ def usage(admin_user: Any, editor: Any) -> list[GenerationJob]:
     ]
 
 
-@pytest.fixture
-def admin_client(client: Any, admin_user: Any) -> Any:
-    client.force_login(admin_user)
-    return client
-
-
 def recorded_cost(job: GenerationJob) -> Decimal:
     if job.actual_cost is not None:
         return job.actual_cost
     return job.estimated_cost if job.status in GenerationJob.ACTIVE_STATUSES else Decimal(0)
 
 
-def test_rows_group_by_user_month_and_model(usage, admin_client, admin_user):
-    rows = list(admin_client.get(REPORT).context["object_list"])
+def test_rows_group_by_user_month_and_model(usage, reviewer_client, admin_user):
+    rows = list(reviewer_client.get(REPORT).context["object_list"])
     admin_rows = {(row["model"], row["month"]): row for row in rows if row["requested_by"] == admin_user.pk}
     this_month = month_start().strftime("%Y-%m")
     main = admin_rows[("gpt-image-1.5", this_month)]
@@ -77,13 +72,13 @@ def test_rows_group_by_user_month_and_model(usage, admin_client, admin_user):
     assert admin_rows[("gpt-image-1-mini", this_month)]["jobs"] == 1
     assert len(rows) == 4 and rows[-1]["month"] < this_month  # newest month first
     assert main["user"] == admin_user.get_username()
-    table = admin_client.get(REPORT).content.decode()
+    table = reviewer_client.get(REPORT).content.decode()
     assert re.search(rf"<td[^>]*>\s*{admin_user.get_username()}\s*</td>", table)
     assert "US$0.261" in table and "4 rows" in table
 
 
-def test_the_totals_equal_the_sum_of_the_jobs_recorded_costs(usage, admin_client):
-    response = admin_client.get(REPORT)
+def test_the_totals_equal_the_sum_of_the_jobs_recorded_costs(usage, reviewer_client):
+    response = reviewer_client.get(REPORT)
     totals = response.context["totals"]
     assert totals["cost"] == sum(recorded_cost(job) for job in usage) == Decimal("0.375")
     assert sum(row["cost"] for row in response.context["object_list"]) == totals["cost"]
@@ -91,15 +86,15 @@ def test_the_totals_equal_the_sum_of_the_jobs_recorded_costs(usage, admin_client
     assert "In all: 6 jobs, 7 images, 5,900 tokens, US$0.375." in response.content.decode()
 
 
-def test_filtering_by_date_keeps_the_totals_in_step(usage, admin_client):
+def test_filtering_by_date_keeps_the_totals_in_step(usage, reviewer_client):
     start = month_start().date().isoformat()
-    response = admin_client.get(REPORT, {"created_at_from": start})
+    response = reviewer_client.get(REPORT, {"created_at_from": start})
     assert response.context["totals"]["jobs"] == 5
     assert response.context["totals"]["cost"] == sum(recorded_cost(job) for job in usage[:3] + usage[4:])
 
 
-def test_xlsx_export_opens_with_a_row_per_group(usage, admin_client, admin_user):
-    response = admin_client.get(REPORT, {"export": "xlsx"})
+def test_xlsx_export_opens_with_a_row_per_group(usage, reviewer_client, admin_user):
+    response = reviewer_client.get(REPORT, {"export": "xlsx"})
     assert response["Content-Disposition"].startswith('attachment; filename="ai-image-usage.xlsx"')
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -110,25 +105,25 @@ def test_xlsx_export_opens_with_a_row_per_group(usage, admin_client, admin_user)
         row[:6] for row in rows]
 
 
-def test_csv_export_parses(usage, admin_client):
-    response = admin_client.get(REPORT, {"export": "csv"})
+def test_csv_export_parses(usage, reviewer_client):
+    response = reviewer_client.get(REPORT, {"export": "csv"})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == 4 and set(rows[0]) == {"Month", "User", "Model", "Jobs", "Images", "Tokens", "Cost (USD)"}
     assert sum(Decimal(row["Cost (USD)"]) for row in rows) == Decimal("0.375")
 
 
-def test_the_report_takes_the_same_queries_for_6_or_60_jobs(usage, admin_client, admin_user, editor,
+def test_the_report_takes_the_same_queries_for_6_or_60_jobs(usage, reviewer_client, admin_user, editor,
                                                            django_assert_num_queries):
-    admin_client.get(REPORT)
+    reviewer_client.get(REPORT)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
-        admin_client.get(REPORT)
+        reviewer_client.get(REPORT)
     for index in range(54):
         add_job(admin_user if index % 2 else editor, model=f"model-{index % 9}")
     with django_assert_num_queries(len(few)):
-        admin_client.get(REPORT)
+        reviewer_client.get(REPORT)
 
 
 def test_only_superusers_and_the_view_permission_see_the_report(usage, client, editor):
@@ -138,17 +133,17 @@ def test_only_superusers_and_the_view_permission_see_the_report(usage, client, e
     assert client.get(REPORT).status_code == 200
 
 
-def test_the_report_is_in_the_reports_menu(rf, admin_user):
+def test_the_report_is_in_the_reports_menu(rf, reviewer):
     items = [fn() for fn in hooks.get_hooks("register_reports_menu_item")]
     usage_item = next(item for item in items if item.name == "imagegen-usage")
     request = rf.get("/admin/")
-    request.user = admin_user
+    request.user = reviewer
     assert usage_item.url == REPORT and usage_item.is_shown(request)
 
 
-def test_dashboard_shows_jobs_running_and_spend_against_the_budget(usage, admin_client, settings):
+def test_dashboard_shows_jobs_running_and_spend_against_the_budget(usage, reviewer_client, settings):
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "BUDGETS": {"SITE": 50}}
-    html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
+    html = reviewer_client.get(reverse("wagtailadmin_home")).content.decode()
     assert "1 AI image job running" in html
     assert "US$0.333 spent this month" in html and "of a budget of US$50.00" in html
 
@@ -170,13 +165,13 @@ def messages_for(image: Any) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.usefixtures("use_fake_api")
-def test_generation_keep_and_variant_change_are_in_the_images_history(make_image, admin_user):
-    source = make_image("Hero", 128, 128)
-    job = jobs.submit_edit([source], "Make it a snowy winter scene", label="winter", quality="low", user=admin_user)
+def test_generation_keep_and_variant_change_are_in_the_images_history(make_image, editor, editorial):
+    source = make_image("Hero", 128, 128, collection=editorial)
+    job = jobs.submit_edit([source], "Make it a snowy winter scene", label="winter", quality="low", user=editor)
     tasks.run_job(str(job.pk))
     output = job.outputs.get()
-    jobs.keep(output, user=admin_user)
-    name = admin_user.get_username()
+    jobs.keep(output, user=editor)
+    name = editor.get_username()
     assert messages_for(output.image) == [
         (reports.GENERATE, "Generated with AI (gpt-image-2.6-flare): “Make it a snowy winter scene”", name),
         (reports.KEEP, "Kept this AI image", name),
@@ -185,10 +180,10 @@ def test_generation_keep_and_variant_change_are_in_the_images_history(make_image
 
 
 @pytest.mark.usefixtures("use_fake_api")
-def test_a_discard_is_in_the_images_history(make_image, admin_user):
-    job = jobs.submit_generation("A red bicycle", quality="low", user=admin_user)
+def test_a_discard_is_in_the_images_history(editor, editorial):
+    job = jobs.submit_generation("A red bicycle", quality="low", user=editor)
     tasks.run_job(str(job.pk))
-    output = jobs.discard(job.outputs.get(), user=admin_user)
+    output = jobs.discard(job.outputs.get(), user=editor)
     assert [action for action, _message, _user in messages_for(output.image)] == [reports.GENERATE, reports.DISCARD]
 
 

@@ -54,9 +54,8 @@ def make_due(job: GenerationJob) -> None:
     GenerationJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
-def test_generation_becomes_byte_identical_wagtail_images_with_metadata(fake_api, django_user_model):
-    user = django_user_model.objects.create_superuser("owner")
-    job = run(jobs.submit_generation("A red bicycle", n=2, size="1536x1024", quality="low", user=user))
+def test_generation_becomes_byte_identical_wagtail_images_with_metadata(fake_api, editor, editorial):
+    job = run(jobs.submit_generation("A red bicycle", n=2, size="1536x1024", quality="low", user=editor))
     assert job.status == Status.SUCCEEDED, job.error_message
     returned = fake_api.requests[-1].output_images
     outputs = list(job.outputs.select_related("image"))
@@ -66,7 +65,7 @@ def test_generation_becomes_byte_identical_wagtail_images_with_metadata(fake_api
         assert output.sha256 == hashlib.sha256(data).hexdigest()
         assert (image.width, image.height) == (1536, 1024)
         assert image.file_size == len(data) and image.file_hash
-        assert image.uploaded_by_user == user
+        assert image.uploaded_by_user == editor
         assert [tag.name for tag in image.tags.all()] == ["ai-generated"]
         assert image.title.startswith("A red bicycle (")
         assert output.digital_source_type == TRAINED_ALGORITHMIC_MEDIA
