@@ -198,7 +198,8 @@ def test_a_missing_key_is_refused(served_fake_api):
 
 
 def test_azure_v1_path_takes_the_api_key_header(served_fake_api):
-    with httpx.Client(base_url=served_fake_api.url, headers={"api-key": "sk-fake-key"}, timeout=30) as azure:
+    headers = {"api-key": "sk-fake-key", "x-ms-oai-image-generation-deployment": "gpt-image-2.6-flare"}
+    with httpx.Client(base_url=served_fake_api.url, headers=headers, timeout=30) as azure:
         answer = azure.post("/openai/v1/responses", json={"model": MAINLINE, "input": "x", "tools": [TOOL]})
     assert image_call(answer)["status"] == "completed"
 
