@@ -58,28 +58,28 @@ ROWS = {
     "wagtail_imagegen:estimate": ("post", ESTIMATE_DATA, GENERATORS),
     "wagtail_imagegen:options": ("get", None, GENERATORS),
     "wagtail_imagegen:source_images": ("get", None, GENERATORS),
-    "wagtail_imagegen:job_list": ("get", None, LISTS),
-    "wagtail_imagegen:job_list_results": ("get", None, LISTS),
+    "wagtail_imagegen:jobs:index": ("get", None, LISTS),
+    "wagtail_imagegen:jobs:index_results": ("get", None, LISTS),
     "wagtail_imagegen:submit": ("post", {}, INVALID_FORM),
     "wagtail_imagegen:recent": ("get", None, GENERATORS),
-    "wagtail_imagegen:job_detail": ("get", None, THE_OWNERS),
-    "wagtail_imagegen:job_status": ("get", None, THE_OWNERS),
-    "wagtail_imagegen:job_cancel": ("post", None, ACT_REDIRECT),
+    "wagtail_imagegen:jobs:inspect": ("get", None, THE_OWNERS),
+    "wagtail_imagegen:jobs:status": ("get", None, THE_OWNERS),
+    "wagtail_imagegen:jobs:cancel": ("post", None, ACT_REDIRECT),
     "wagtail_imagegen:output_use": ("post", None, ACT_JSON),
     "wagtail_imagegen:output_discard": ("post", None, ACT_JSON),
     "wagtail_imagegen:output_refine": ("post", {"prompt": "Make it blue"}, ACT_NEW_JOB),
     "wagtail_imagegen:output_final": ("post", None, ACT_NEW_JOB),
-    "wagtail_imagegen_library:image_variants": ("get", None, VARIANTS),
-    "wagtail_imagegen_library:batches": ("get", None, LISTS),
-    "wagtail_imagegen_library:batch": ("get", None, THE_OWNERS),
-    "wagtail_imagegen_library:batch_grid": ("get", None, THE_OWNERS),
-    "wagtail_imagegen_library:batch_status": ("get", None, THE_OWNERS),
-    "wagtail_imagegen_library:batch_approve_all": ("post", None, ACT_REDIRECT),
-    "wagtail_imagegen_library:batch_retry": ("post", None, ACT_REDIRECT),
-    "wagtail_imagegen_library:output_approve": ("post", None, ACT_REDIRECT),
-    "wagtail_imagegen_library:output_reject": ("post", None, ACT_REDIRECT),
-    "wagtail_imagegen_library:usage": ("get", None, USAGE),
-    "wagtail_imagegen_library:usage_results": ("get", None, USAGE),
+    "wagtail_imagegen:image_variants": ("get", None, VARIANTS),
+    "wagtail_imagegen:batches:index": ("get", None, LISTS),
+    "wagtail_imagegen:batches:inspect": ("get", None, THE_OWNERS),
+    "wagtail_imagegen:batches:grid": ("get", None, THE_OWNERS),
+    "wagtail_imagegen:batches:status": ("get", None, THE_OWNERS),
+    "wagtail_imagegen:batches:approve_all": ("post", None, ACT_REDIRECT),
+    "wagtail_imagegen:batches:retry": ("post", None, ACT_REDIRECT),
+    "wagtail_imagegen:batches:output_approve": ("post", None, ACT_REDIRECT),
+    "wagtail_imagegen:batches:output_reject": ("post", None, ACT_REDIRECT),
+    "wagtail_imagegen:usage:index": ("get", None, USAGE),
+    "wagtail_imagegen:usage:index_results": ("get", None, USAGE),
 }
 
 
@@ -170,8 +170,8 @@ def test_the_matrix_is_every_url_times_every_role():
 @pytest.mark.parametrize("role", ["colleague", "limited"])
 def test_a_post_on_someone_elses_job_changes_nothing(world, role):
     client = client_for(role, world)
-    for name in ("wagtail_imagegen:output_use", "wagtail_imagegen:output_discard", "wagtail_imagegen:job_cancel",
-                 "wagtail_imagegen_library:output_approve", "wagtail_imagegen_library:batch_approve_all"):
+    for name in ("wagtail_imagegen:output_use", "wagtail_imagegen:output_discard", "wagtail_imagegen:jobs:cancel",
+                 "wagtail_imagegen:batches:output_approve", "wagtail_imagegen:batches:approve_all"):
         assert client.post(address(name, world)).status_code == 404
     world["output"].refresh_from_db()
     assert world["output"].state == GenerationOutput.State.CANDIDATE
@@ -191,27 +191,27 @@ def mug_renditions(world: dict) -> list[str]:
 def test_editors_see_no_foreign_prompt_and_no_products_rendition(world, role):
     # The colleague may choose Products images, so the source picker rightly shows the mug to them.
     pickers = ("wagtail_imagegen:source_images",) if role == "limited" else ()
-    for name in ("wagtail_imagegen:job_list", "wagtail_imagegen:job_list_results", "wagtail_imagegen:recent",
-                 "wagtail_imagegen_library:batches", *pickers):
+    for name in ("wagtail_imagegen:jobs:index", "wagtail_imagegen:jobs:index_results", "wagtail_imagegen:recent",
+                 "wagtail_imagegen:batches:index", *pickers):
         content = page(role, world, name)
         assert PROMPT not in content, name
         assert not any(url in content for url in mug_renditions(world)), name
-    assert OWN_PROMPT in page("colleague", world, "wagtail_imagegen:job_list")
+    assert OWN_PROMPT in page("colleague", world, "wagtail_imagegen:jobs:index")
 
 
 def test_the_colleague_who_may_edit_the_mug_sees_no_generation_of_the_owners(world):
-    content = page("colleague", world, "wagtail_imagegen_library:image_variants")
+    content = page("colleague", world, "wagtail_imagegen:image_variants")
     assert PROMPT not in content and str(world["job"].pk) not in content
 
 
 def test_the_owner_and_the_reviewer_see_the_job_in_full(world):
     for role in ("owner", "reviewer", "superuser"):
-        assert PROMPT in page(role, world, "wagtail_imagegen:job_list"), role
-        assert PROMPT in page(role, world, "wagtail_imagegen:job_detail"), role
-        assert client_for(role, world).get(address("wagtail_imagegen:job_status", world)).json()["prompt"] == PROMPT
-        assert PROMPT in page(role, world, "wagtail_imagegen_library:image_variants"), role
-    assert OWN_PROMPT in page("reviewer", world, "wagtail_imagegen:job_list")
-    assert OWN_PROMPT not in page("owner", world, "wagtail_imagegen:job_list")
+        assert PROMPT in page(role, world, "wagtail_imagegen:jobs:index"), role
+        assert PROMPT in page(role, world, "wagtail_imagegen:jobs:inspect"), role
+        assert client_for(role, world).get(address("wagtail_imagegen:jobs:status", world)).json()["prompt"] == PROMPT
+        assert PROMPT in page(role, world, "wagtail_imagegen:image_variants"), role
+    assert OWN_PROMPT in page("reviewer", world, "wagtail_imagegen:jobs:index")
+    assert OWN_PROMPT not in page("owner", world, "wagtail_imagegen:jobs:index")
 
 
 @pytest.fixture
@@ -224,25 +224,25 @@ def ai_only_reviewer(world, django_user_model):
 
 
 def test_a_reviewer_without_the_collection_sees_restricted_not_the_images(world, ai_only_reviewer):
-    detail = ai_only_reviewer.get(address("wagtail_imagegen:job_detail", world))
+    detail = ai_only_reviewer.get(address("wagtail_imagegen:jobs:inspect", world))
     content = detail.content.decode()
     assert detail.status_code == 200 and "data-imagegen-restricted" in content
     assert PROMPT not in content and "Red mug" not in content
     assert not any(url in content for url in mug_renditions(world))
-    status = ai_only_reviewer.get(address("wagtail_imagegen:job_status", world)).json()
+    status = ai_only_reviewer.get(address("wagtail_imagegen:jobs:status", world)).json()
     assert status["restricted"] is True and status["outputs"] == [] and "prompt" not in status
-    listing = ai_only_reviewer.get(address("wagtail_imagegen:job_list", world)).content.decode()
+    listing = ai_only_reviewer.get(address("wagtail_imagegen:jobs:index", world)).content.decode()
     assert PROMPT not in listing and "Restricted" in listing and OWN_PROMPT in listing
-    batch = ai_only_reviewer.get(address("wagtail_imagegen_library:batch", world)).content.decode()
+    batch = ai_only_reviewer.get(address("wagtail_imagegen:batches:inspect", world)).content.decode()
     assert PROMPT not in batch and not any(url in batch for url in mug_renditions(world))
-    assert PROMPT not in ai_only_reviewer.get(address("wagtail_imagegen_library:batches", world)).content.decode()
+    assert PROMPT not in ai_only_reviewer.get(address("wagtail_imagegen:batches:index", world)).content.decode()
 
 
 def test_the_owner_who_lost_the_collection_sees_their_job_restricted(world):
     owner = world["users"]["owner"]
     GroupCollectionPermission.objects.filter(group__user=owner, collection=world["products"]).delete()
     client = client_for("owner", world)
-    assert client.get(address("wagtail_imagegen:job_status", world)).json()["restricted"] is True
+    assert client.get(address("wagtail_imagegen:jobs:status", world)).json()["restricted"] is True
     assert client.post(address("wagtail_imagegen:output_use", world)).status_code == 403
 
 
@@ -251,24 +251,24 @@ def test_usage_rows_per_user_need_view_all_jobs(world, django_user_model):
     grant(accountant, "view_generationjob")
     client = Client()
     client.force_login(accountant)
-    totals = client.get(reverse("wagtail_imagegen_library:usage"))
+    totals = client.get(reverse("wagtail_imagegen:usage:index"))
     assert totals.status_code == 200
     rows = [row["user"] for row in totals.context["object_list"]]
     assert rows and all(str(user) == "Everyone" for user in rows)
-    response = client.get(reverse("wagtail_imagegen_library:usage"), {"export": "csv"})
+    response = client.get(reverse("wagtail_imagegen:usage:index"), {"export": "csv"})
     export = b"".join(response.streaming_content).decode()
     assert "owner" not in export and "User" not in export.splitlines()[0]
-    per_user = page("reviewer", world, "wagtail_imagegen_library:usage", export="csv")
+    per_user = page("reviewer", world, "wagtail_imagegen:usage:index", export="csv")
     assert "owner" in per_user and "colleague" in per_user
 
 
 def test_the_menu_follows_the_policy(world):
     home = reverse("wagtailadmin_home")
     reviewer = client_for("reviewer", world).get(home).content.decode()
-    assert reverse("wagtail_imagegen:job_list") in reviewer and reverse("wagtail_imagegen:generate") not in reviewer
-    assert reverse("wagtail_imagegen_library:usage") in reviewer
+    assert reverse("wagtail_imagegen:jobs:index") in reviewer and reverse("wagtail_imagegen:generate") not in reviewer
+    assert reverse("wagtail_imagegen:usage:index") in reviewer
     owner = client_for("owner", world).get(home).content.decode()
-    assert reverse("wagtail_imagegen:generate") in owner and reverse("wagtail_imagegen_library:usage") not in owner
+    assert reverse("wagtail_imagegen:generate") in owner and reverse("wagtail_imagegen:usage:index") not in owner
 
 
 def test_the_view_all_permission_is_offered_in_the_group_editor(world):

@@ -47,11 +47,11 @@ def test_variants_section_shows_each_variant_and_the_generations_that_used_the_i
     job = jobs.submit_edit([hero], "Make it a snowy winter scene", label="winter", quality="low", user=editor)
     tasks.run_job(str(job.pk))
     jobs.keep(job.outputs.get(), user=editor)
-    html = editor_client.get(reverse("wagtail_imagegen_library:image_variants", args=[hero.pk])).content.decode()
+    html = editor_client.get(reverse("wagtail_imagegen:image_variants", args=[hero.pk])).content.decode()
     assert 'data-imagegen-variant="winter"' in html
     assert "Make it a snowy winter scene" in html and "gpt-image-2.6-flare" in html
     assert "US$0." in html and f"<td>{editor.get_username()}</td>" in html  # its cost, and who kept it
-    assert reverse("wagtail_imagegen:job_detail", args=[job.pk]) in html
+    assert reverse("wagtail_imagegen:jobs:inspect", args=[job.pk]) in html
     assert 'data-controller="imagegen-launcher"' in html and f'image-id-value="{hero.pk}"' in html
     assert "Set the “winter” variant to" in html  # the history (Wagtail log entries)
 
@@ -59,7 +59,7 @@ def test_variants_section_shows_each_variant_and_the_generations_that_used_the_i
 def test_variants_section_needs_the_change_permission(make_image, client, editor):
     client.force_login(editor)
     image = make_image("Not yours")
-    response = client.get(reverse("wagtail_imagegen_library:image_variants", args=[image.pk]))
+    response = client.get(reverse("wagtail_imagegen:image_variants", args=[image.pk]))
     assert response.status_code == 403
 
 
@@ -68,7 +68,7 @@ def test_every_edit_page_gets_the_controller_that_adds_the_section_on_image_page
     image = make_image(collection=editorial, uploaded_by_user=editor)
     html = editor_client.get(reverse("wagtailimages:edit", args=[image.pk])).content.decode()
     assert 'data-controller="imagegen-variants"' in html and "wagtail_imagegen/library/variants.js" in html
-    section_url = reverse("wagtail_imagegen_library:image_variants", args=[0])
+    section_url = reverse("wagtail_imagegen:image_variants", args=[0])
     assert f'data-imagegen-variants-section-url-value="{section_url}"' in html
 
 
@@ -106,7 +106,7 @@ def test_submitting_the_recipe_creates_the_batch_and_opens_its_page(make_image, 
     images = catalog(make_image, 4, editorial)
     response = editor_client.post(action_url(*images, extra="&next=/admin/images/"), RECIPE_DATA)
     batch = GenerationBatch.objects.get()
-    assert response.status_code == 302 and response.url == reverse("wagtail_imagegen_library:batch", args=[batch.pk])
+    assert response.status_code == 302 and response.url == reverse("wagtail_imagegen:batches:inspect", args=[batch.pk])
     assert batch.jobs.count() == 4 and batch.label == "winter" and batch.params["quality"] == "low"
 
 
@@ -153,7 +153,7 @@ def test_images_the_editor_may_not_use_are_listed_apart(make_image, client, edit
 
 
 def test_batch_page_shows_counts_cost_and_the_review_grid(finished_batch, editor_client):
-    response = editor_client.get(reverse("wagtail_imagegen_library:batch", args=[finished_batch.pk]))
+    response = editor_client.get(reverse("wagtail_imagegen:batches:inspect", args=[finished_batch.pk]))
     progress = response.context["progress"]
     assert (progress["total"], progress["succeeded"], progress["finished"]) == (3, 3, True)
     html = response.content.decode()
@@ -163,17 +163,17 @@ def test_batch_page_shows_counts_cost_and_the_review_grid(finished_batch, editor
 
 def test_status_endpoint_reports_live_counts(make_image, editor_client, editor, editorial):
     batch = bulk.submit_batch(catalog(make_image, 2, editorial), RECIPE, user=editor)
-    data = editor_client.get(reverse("wagtail_imagegen_library:batch_status", args=[batch.pk])).json()
+    data = editor_client.get(reverse("wagtail_imagegen:batches:status", args=[batch.pk])).json()
     assert (data["queued"], data["done"], data["finished"]) == (2, 0, False)
     assert data["estimated_cost"].startswith("US$")
 
 
 def test_approve_reject_and_approve_all_from_the_grid(finished_batch, editor_client):
     outputs = list(GenerationOutput.objects.filter(job__batch=finished_batch).order_by("pk"))
-    page = reverse("wagtail_imagegen_library:batch", args=[finished_batch.pk])
-    editor_client.post(reverse("wagtail_imagegen_library:output_approve", args=[outputs[0].pk]), {"next": page})
-    editor_client.post(reverse("wagtail_imagegen_library:output_reject", args=[outputs[1].pk]), {"next": page})
-    response = editor_client.post(reverse("wagtail_imagegen_library:batch_approve_all", args=[finished_batch.pk]))
+    page = reverse("wagtail_imagegen:batches:inspect", args=[finished_batch.pk])
+    editor_client.post(reverse("wagtail_imagegen:batches:output_approve", args=[outputs[0].pk]), {"next": page})
+    editor_client.post(reverse("wagtail_imagegen:batches:output_reject", args=[outputs[1].pk]), {"next": page})
+    response = editor_client.post(reverse("wagtail_imagegen:batches:approve_all", args=[finished_batch.pk]))
     assert response.status_code == 302 and response.url == page
     states = dict(GenerationOutput.objects.filter(job__batch=finished_batch).values_list("pk", "state"))
     assert states == {outputs[0].pk: "kept", outputs[1].pk: "discarded", outputs[2].pk: "kept"}
@@ -185,7 +185,7 @@ def test_retry_the_failed_from_the_page(make_image, editor_client, editor, edito
     batch = bulk.submit_batch(catalog(make_image, 2, editorial), RECIPE, user=editor)
     fake_api.inject("moderation_blocked")
     run_batch(batch)
-    editor_client.post(reverse("wagtail_imagegen_library:batch_retry", args=[batch.pk]))
+    editor_client.post(reverse("wagtail_imagegen:batches:retry", args=[batch.pk]))
     assert bulk.batch_counts(batch)["queued"] == 1
 
 
@@ -194,18 +194,18 @@ def test_other_editors_batches_are_not_theirs_to_see(make_image, client, editor,
                               user=colleague)
     client.force_login(editor)
     # Someone else's batch is, to an editor without view_all_jobs, a batch that does not exist.
-    assert client.get(reverse("wagtail_imagegen_library:batch", args=[batch.pk])).status_code == 404
-    assert batch.label not in client.get(reverse("wagtail_imagegen_library:batches")).content.decode()
+    assert client.get(reverse("wagtail_imagegen:batches:inspect", args=[batch.pk])).status_code == 404
+    assert batch.label not in client.get(reverse("wagtail_imagegen:batches:index")).content.decode()
 
 
 def test_batch_list_shows_the_users_batches(make_image, editor_client, editor, editorial):
     batch = bulk.submit_batch(catalog(make_image, 3, editorial), RECIPE, user=editor)
-    response = editor_client.get(reverse("wagtail_imagegen_library:batches"))
+    response = editor_client.get(reverse("wagtail_imagegen:batches:index"))
     assert [(b.pk, b.images) for b in response.context["page_obj"]] == [(batch.pk, 3)]
 
 
 def grid_queries(client: Any, batch: GenerationBatch, django_assert_num_queries: Any) -> int:
-    url = reverse("wagtail_imagegen_library:batch", args=[batch.pk])
+    url = reverse("wagtail_imagegen:batches:inspect", args=[batch.pk])
     client.get(url)  # makes the thumbnails' renditions once
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -230,7 +230,7 @@ def test_batch_page_takes_the_same_queries_for_3_or_60_images(make_image, editor
 
 def test_a_thousand_image_batch_pages_through_its_grid(make_image, editor_client, editor, editorial):
     batch = bulk.submit_batch(catalog(make_image, 1000, editorial), RECIPE, user=editor)
-    response = editor_client.get(reverse("wagtail_imagegen_library:batch_grid", args=[batch.pk]) + "?p=21")
+    response = editor_client.get(reverse("wagtail_imagegen:batches:grid", args=[batch.pk]) + "?p=21")
     page = response.context["page_obj"]
     assert page.paginator.num_pages == 21 and len(page) == 1000 - 20 * 48
     assert get_image_model().objects.count() == 1000  # nothing made while only queued

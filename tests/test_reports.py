@@ -23,7 +23,7 @@ from wagtail_imagegen.models import GenerationJob, GenerationOutput
 
 pytestmark = pytest.mark.django_db
 Status = GenerationJob.Status
-REPORT = reverse("wagtail_imagegen_library:usage")
+REPORT = reverse("wagtail_imagegen:usage:index")
 
 
 def add_job(user: Any = None, *, model: str = "gpt-image-1.5", status: str = Status.SUCCEEDED,

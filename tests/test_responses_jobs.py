@@ -112,9 +112,9 @@ def test_the_job_page_shows_the_response_and_image_call_ids_and_a_fallback(clien
     client.force_login(admin_user)
     first = run(jobs.submit_generation("A red bicycle", n=1, quality="low", user=admin_user))
     ids = first.response["turns"][0]["parts"][0]
-    page = client.get(reverse("wagtail_imagegen:job_detail", args=[first.pk])).content.decode()
+    page = client.get(reverse("wagtail_imagegen:jobs:inspect", args=[first.pk])).content.decode()
     assert ids["response_id"] in page and ids["image_call_id"] in page
     fake_api.expire_responses()
     second = run(jobs.refine(first.outputs.get(), "Make it blue", user=admin_user))
-    page = client.get(reverse("wagtail_imagegen:job_detail", args=[second.pk])).content.decode()
+    page = client.get(reverse("wagtail_imagegen:jobs:inspect", args=[second.pk])).content.decode()
     assert "The earlier response was gone" in page

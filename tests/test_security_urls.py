@@ -102,4 +102,4 @@ def test_prompts_are_escaped_and_the_key_never_shown_on_any_page(admin_client, j
 
 
 def test_an_unknown_job_is_a_404_not_an_error(admin_client):
-    assert admin_client.get(reverse("wagtail_imagegen:job_status", args=[uuid.uuid4()])).status_code == 404
+    assert admin_client.get(reverse("wagtail_imagegen:jobs:status", args=[uuid.uuid4()])).status_code == 404

@@ -17,3 +17,11 @@ def get_image_permission_policy() -> Any:
     from wagtail.images.permissions import permission_policy
 
     return permission_policy
+
+
+def register_permission_policy(model: Any, policy: Any) -> None:
+    """8.x looks a model's policy up in its registry; 7.4's viewsets and views take it as an attribute."""
+    if WAGTAIL_VERSION >= (8, 0):
+        from wagtail.permissions import register_permission_policy as register
+
+        register(model, policy, exact_class=True)

@@ -1,19 +1,17 @@
-"""Admin hooks for the editor: the chooser's Generate / Edit with AI, the "AI images" menu, permissions."""
+"""Admin hooks: the app's admin URLs and viewsets (the "AI images" menu, the usage report), the chooser's
+Generate / Edit with AI, the icon."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth.models import Permission
 from django.db.models import ForeignKey
-from django.urls import include, path, reverse
-from django.utils.translation import gettext_lazy as _
+from django.urls import include, path
 from wagtail import hooks
 from wagtail.admin.forms.models import register_form_field_override
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.images import get_image_model
 
-from . import permissions
+from . import compat, permissions
+from .models import GenerationBatch, GenerationJob
+from .views import viewsets
 from .widgets import image_field_override
 
 
@@ -26,36 +24,13 @@ def register_admin_urls() -> list:
     return [path("imagegen/", include("wagtail_imagegen.views.urls", namespace="wagtail_imagegen"))]
 
 
-@hooks.register("register_admin_menu_item")
-def register_ai_images_menu() -> SubmenuMenuItem:
-    # Other modules add items with @hooks.register("register_imagegen_menu_item").
-    menu = Menu(register_hook_name="register_imagegen_menu_item", construct_hook_name="construct_imagegen_menu")
-    return SubmenuMenuItem(_("AI images"), menu, name="imagegen", icon_name="imagegen-wand", order=310)
-
-
-@hooks.register("register_imagegen_menu_item")
-def register_generate_menu_item() -> MenuItem:
-    return MenuItem(_("Generate"), reverse("wagtail_imagegen:generate"), name="imagegen-generate",
-                            icon_name="imagegen-wand", order=100)
-
-
-@hooks.register("register_imagegen_menu_item")
-def register_jobs_menu_item() -> MenuItem:
-    return MenuItem(_("Jobs"), reverse("wagtail_imagegen:job_list"), name="imagegen-jobs",
-                            icon_name="list-ul", order=200)
-
-
-@hooks.register("construct_imagegen_menu")
-@hooks.register("construct_reports_menu")
-def hide_menu_items_the_policy_refuses(request: Any, items: list) -> None:
-    items[:] = [item for item in items if permissions.menu_item_shown(request.user, item.name)]
-
-
-@hooks.register("register_permissions")
-def register_permissions() -> Any:
-    # In the group editor: "Can generate and edit images with AI" and "Can see everyone's AI image jobs".
-    return Permission.objects.filter(content_type__app_label="wagtail_imagegen",
-                                     codename__in=[permissions.GENERATE, permissions.VIEW_ALL])
+# The "AI images" menu (Generate, Jobs, Batches) and Reports > AI image usage, from the viewsets; their URLs
+# are in views/urls.py above, in the app's one namespace (views/viewsets.py says why not Wagtail's registry).
+compat.register_permission_policy(GenerationJob, permissions.job_policy)
+compat.register_permission_policy(GenerationBatch, permissions.batch_policy)
+for viewset in (*viewsets.ai_images.registerables, viewsets.usage_viewset):
+    viewset.on_register()
+viewsets.ai_images.on_register()
 
 
 @hooks.register("register_icons")

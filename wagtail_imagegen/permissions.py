@@ -135,18 +135,10 @@ def usage_jobs(user: Any, jobs: QuerySet | None = None) -> QuerySet:
     return jobs.filter(requested_by=user) if is_active(user) else jobs.none()
 
 
-# The app's menu items (by name) and who sees them; editor_hooks.py hides the others.
-MENU_ITEMS = {
-    "imagegen-generate": can_generate,
-    "imagegen-jobs": can_view_jobs,
-    "imagegen-batches": can_view_jobs,
-    "imagegen-usage": can_view_usage,
-}
-
-
-def menu_item_shown(user: Any, name: str) -> bool:
-    allowed = MENU_ITEMS.get(name)
-    return allowed is None or allowed(user)
+def require(user: Any, action: str, policy: OwnedJobsPermissionPolicy | None = None) -> None:
+    """PermissionDenied unless the user may do `action` model-wide (the viewsets' routes ask this first)."""
+    if not (policy or job_policy).user_has_permission(user, action):
+        raise PermissionDenied
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -167,6 +159,12 @@ def can_choose_image(user: Any, image: Any) -> bool:
 
 def can_edit_image(user: Any, image: Any) -> bool:
     return is_active(user) and get_image_permission_policy().user_has_permission_for_instance(user, "change", image)
+
+
+def require_image_change(user: Any, image: Any) -> None:
+    """PermissionDenied unless the user may edit the image in Wagtail (its Variants section)."""
+    if not can_edit_image(user, image):
+        raise PermissionDenied
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,8 +249,10 @@ def check_action(user: Any, obj: Any, action: str, policy: OwnedJobsPermissionPo
 
 
 def job_for(user: Any, pk: Any, action: str = "view", queryset: QuerySet | None = None) -> GenerationJob:
-    """The job, annotated with `restricted`. Http404 when the user may not see it (as if it did not exist),
-    PermissionDenied when they may see it but not do `action` ("view" lets a restricted job through)."""
+    """The job, annotated with `restricted`. PermissionDenied for users who may open no job at all, Http404
+    when the user may not see this one (as if it did not exist), PermissionDenied when they may see it but not
+    do `action` ("view" lets a restricted job through)."""
+    require(user, "view")
     jobs = visible_jobs(user) if queryset is None else with_restriction(
         queryset.filter(pk__in=job_policy.instances_user_has_permission_for(user, "view").values("pk")), user)
     job = jobs.filter(pk=pk).first()
@@ -277,7 +277,8 @@ def output_for(user: Any, pk: Any, action: str = "change", queryset: QuerySet | 
 
 
 def batch_for(user: Any, pk: Any, action: str = "view") -> GenerationBatch:
-    """The batch, annotated with `restricted` (Http404 / PermissionDenied as for jobs)."""
+    """The batch, annotated with `restricted` (PermissionDenied / Http404 as for jobs)."""
+    require(user, "view", batch_policy)
     batch = visible_batches(user).select_related("requested_by").filter(pk=pk).first()
     if batch is None:
         raise Http404

@@ -66,10 +66,10 @@ def test_a_german_editor_sees_the_app_in_german(page, german, make_image, fake_a
     message.wait_for(timeout=JOB_SECONDS)
     assert_german(message.inner_text(), "Der Bilddienst hat diese Anfrage abgelehnt", "Sicherheitssystem")
 
-    page.goto(reverse("wagtail_imagegen:job_list"))
+    page.goto(reverse("wagtail_imagegen:jobs:index"))
     assert_german(main_text(page), "KI-Bildaufträge", "Fehlgeschlagen", "Erfolgreich")
     job = fresh(GenerationJob, prompt="Ein roter Leuchtturm")
-    page.goto(reverse("wagtail_imagegen:job_detail", args=[job.pk]))
+    page.goto(reverse("wagtail_imagegen:jobs:inspect", args=[job.pk]))
     assert_german(main_text(page), "Verbrauch und Kosten", "Geschätzte Kosten", "Parameter")
 
     images = catalog(make_image, 3)
@@ -88,5 +88,5 @@ def test_a_german_editor_sees_the_app_in_german(page, german, make_image, fake_a
     assert_german(main_text(page), "Stapel", "Zu prüfen", "Bisherige Kosten", "Alle freigeben")
     assert GenerationBatch.objects.count() == 1
 
-    page.goto(reverse("wagtail_imagegen_library:usage"))
+    page.goto(reverse("wagtail_imagegen:usage:index"))
     assert_german(main_text(page), "Nutzung von KI-Bildern", "Monat", "Insgesamt:")

@@ -11,23 +11,25 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin import messages
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.utils import get_valid_next_url_from_request
+from wagtail.admin.views.generic import IndexView, InspectView
 
 from .. import bulk, governance, permissions
 from ..models import GenerationBatch, GenerationJob, GenerationOutput
-from .access import generate_permission_required, view_permission_required
 from .library import with_thumbnails
 
 GRID_PAGE_SIZE = 48
-BATCHES_PAGE_SIZE = 30
 
 
 def progress(batch: GenerationBatch) -> dict[str, Any]:
@@ -55,27 +57,55 @@ def grid_page(request: Any, batch: GenerationBatch) -> Any:
     return Paginator(jobs, GRID_PAGE_SIZE).get_page(request.GET.get("p"))
 
 
-@require_GET
-@view_permission_required
-def batch_index(request: Any) -> TemplateResponse:
-    batches = permissions.visible_batches(request.user).select_related("requested_by").annotate(
-        images=Count("jobs__variant_source", distinct=True)).order_by("-created_at")
-    return TemplateResponse(request, "wagtail_imagegen/batches/index.html", {
-        "page_obj": Paginator(batches, BATCHES_PAGE_SIZE).get_page(request.GET.get("p")),
-    })
+def prompt_or_restricted(batch: GenerationBatch) -> str:
+    return str(_("Restricted")) if batch.restricted else Truncator(batch.prompt).chars(100)
+
+
+class BatchIndexView(IndexView):
+    """AI images > Batches: the batches the user may see (permissions.visible_batches), newest first."""
+
+    model = GenerationBatch
+    permission_policy = permissions.batch_policy
+    any_permission_required = ["view"]
+    page_title = _("Batches")
+    header_icon = "imagegen-wand"
+    results_template_name = "wagtail_imagegen/batches/index_results.html"
+    default_ordering = "-created_at"
+    columns = [
+        TitleColumn("label", label=_("Label"), url_name="wagtail_imagegen:batches:inspect"),
+        Column("prompt", label=_("Instruction"), accessor=prompt_or_restricted),
+        Column("images", label=_("Images")),
+        Column("requested_by", label=_("Requested by"), accessor=lambda batch: batch.requested_by or "—"),
+        DateColumn("created_at", label=_("Created"), sort_key="created_at"),
+    ]
+
+    def get_base_queryset(self) -> QuerySet:
+        return permissions.visible_batches(self.request.user).select_related("requested_by").annotate(
+            images=Count("jobs__variant_source", distinct=True))
+
+
+class BatchInspectView(InspectView):
+    """A batch: its live counts, its cost so far and the first page of its review grid."""
+
+    model = GenerationBatch
+    permission_policy = permissions.batch_policy
+    any_permission_required = ["view"]
+    template_name = "wagtail_imagegen/batches/detail.html"
+    page_title = _("Batch")
+
+    def get_object(self, queryset: Any = None) -> GenerationBatch:
+        return permissions.batch_for(self.request.user, self.pk)
+
+    def get_fields_context(self) -> list[dict[str, Any]]:
+        return []  # the template shows the batch itself
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        batch = self.object
+        return {**super().get_context_data(**kwargs), "batch": batch, "page_obj": grid_page(self.request, batch),
+                "progress": progress(batch), "can_change": permissions.can_change(self.request.user, batch)}
 
 
 @require_GET
-@view_permission_required
-def batch_detail(request: Any, pk: Any) -> TemplateResponse:
-    batch = permissions.batch_for(request.user, pk)
-    return TemplateResponse(request, "wagtail_imagegen/batches/detail.html", {
-        "batch": batch, "page_obj": grid_page(request, batch), "progress": progress(batch),
-        "can_change": permissions.can_change(request.user, batch)})
-
-
-@require_GET
-@view_permission_required
 def batch_grid(request: Any, pk: Any) -> TemplateResponse:
     """One page of the review grid alone, for the batch page's live refresh."""
     batch = permissions.batch_for(request.user, pk)
@@ -85,19 +115,17 @@ def batch_grid(request: Any, pk: Any) -> TemplateResponse:
 
 
 @require_GET
-@view_permission_required
 def batch_status(request: Any, pk: Any) -> JsonResponse:
     """Counts only, so a restricted batch answers too."""
     return JsonResponse(progress(permissions.batch_for(request.user, pk)))
 
 
 def back_to_batch(request: Any, batch_id: Any) -> HttpResponse:
-    return redirect(get_valid_next_url_from_request(request) or reverse("wagtail_imagegen_library:batch",
+    return redirect(get_valid_next_url_from_request(request) or reverse("wagtail_imagegen:batches:inspect",
                                                                          args=[batch_id]))
 
 
 @require_POST
-@generate_permission_required
 def batch_approve_all(request: Any, pk: Any) -> HttpResponse:
     batch = permissions.batch_for(request.user, pk, "change")
     count = bulk.approve_all(batch, user=request.user)
@@ -107,7 +135,6 @@ def batch_approve_all(request: Any, pk: Any) -> HttpResponse:
 
 
 @require_POST
-@generate_permission_required
 def batch_retry(request: Any, pk: Any) -> HttpResponse:
     batch = permissions.batch_for(request.user, pk, "change")
     try:
@@ -126,7 +153,6 @@ def batch_output(request: Any, pk: int) -> GenerationOutput:
 
 
 @require_POST
-@generate_permission_required
 def output_approve(request: Any, pk: int) -> HttpResponse:
     output = batch_output(request, pk)
     try:
@@ -137,7 +163,6 @@ def output_approve(request: Any, pk: int) -> HttpResponse:
 
 
 @require_POST
-@generate_permission_required
 def output_reject(request: Any, pk: int) -> HttpResponse:
     output = batch_output(request, pk)
     bulk.reject(output, user=request.user)

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from .. import jobs, permissions
 from ..forms import RefineForm
 from ..models import GenerationOutput
-from .access import generate_permission_required
 from .payloads import chosen_data, form_errors, new_job_payload
 
 
@@ -25,7 +24,6 @@ def service_error(error: ValidationError) -> JsonResponse:
 
 
 @require_POST
-@generate_permission_required
 def use_output(request: Any, pk: int) -> JsonResponse:
     """Keep a candidate (as the job's variant when it has a label) and return it as the chooser wants it."""
     output = permissions.output_for(request.user, pk)
@@ -37,14 +35,12 @@ def use_output(request: Any, pk: int) -> JsonResponse:
 
 
 @require_POST
-@generate_permission_required
 def discard_output(request: Any, pk: int) -> JsonResponse:
     output = jobs.discard(permissions.output_for(request.user, pk), user=request.user)
     return JsonResponse(output_payload(output))
 
 
 @require_POST
-@generate_permission_required
 def refine_output(request: Any, pk: int) -> JsonResponse:
     """Edit the candidate again with a new instruction; the invariants (pre-filled in the tray) carry on."""
     output = permissions.output_for(request.user, pk)
@@ -61,7 +57,6 @@ def final_prompt() -> str:
 
 
 @require_POST
-@generate_permission_required
 def final_quality(request: Any, pk: int) -> JsonResponse:
     """Re-render a draft once with the provider's final model at high quality."""
     output = permissions.output_for(request.user, pk)

@@ -15,8 +15,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .access import generate_permission_required
-
 # Placeholders the scripts replace with a real id.
 JOB_PLACEHOLDER = uuid.UUID(int=0)
 OUTPUT_PLACEHOLDER = 0
@@ -32,8 +30,8 @@ def script_urls() -> dict[str, str]:
         "estimate": url("estimate"),
         "recent": url("recent"),
         "sourceImages": url("source_images"),
-        "jobStatus": url("job_status", JOB_PLACEHOLDER),
-        "jobCancel": url("job_cancel", JOB_PLACEHOLDER),
+        "jobStatus": url("jobs:status", JOB_PLACEHOLDER),
+        "jobCancel": url("jobs:cancel", JOB_PLACEHOLDER),
         "outputUse": url("output_use", OUTPUT_PLACEHOLDER),
         "outputDiscard": url("output_discard", OUTPUT_PLACEHOLDER),
         "outputRefine": url("output_refine", OUTPUT_PLACEHOLDER),
@@ -43,7 +41,6 @@ def script_urls() -> dict[str, str]:
 
 @require_GET
 @never_cache
-@generate_permission_required
 def config_js(request: Any) -> HttpResponse:
     config = {"canGenerate": True, "jobPlaceholder": str(JOB_PLACEHOLDER), "urls": script_urls()}
     return HttpResponse(f"window.wagtailImagegenConfig = {json.dumps(config)};\n",

@@ -11,11 +11,9 @@ from django.views.decorators.http import require_POST
 
 from ..forms import ImageGenForm
 from ..governance import format_cost
-from .access import generate_permission_required
 
 
 @require_POST
-@generate_permission_required
 def estimate(request: Any) -> JsonResponse:
     """POST, since a prompt can be 32,000 characters."""
     form = ImageGenForm(request.POST)

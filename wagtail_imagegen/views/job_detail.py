@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.template.response import TemplateResponse
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from wagtail.admin.views.generic import InspectView
 
 from .. import permissions
 from ..governance import format_cost
 from ..models import GenerationJob
-from .access import view_permission_required
 from .lineage import ancestors, refinements
 from .payloads import editor_message
 from .previews import images_with_previews, preview_url
@@ -47,19 +45,32 @@ def job_contents(job: GenerationJob, user: Any) -> dict[str, Any]:
     }
 
 
-@require_GET
-@view_permission_required
-def job_detail(request: Any, pk: Any) -> TemplateResponse:
-    job = permissions.job_for(request.user, pk, queryset=GenerationJob.objects.select_related(
-        "requested_by", "collection", "variant_source", "batch"))
-    return TemplateResponse(request, "wagtail_imagegen/jobs/detail.html", {
-        "job": job,
-        "page_title": _("AI image job"),
-        **job_contents(job, request.user),
-        "message": None if job.restricted else editor_message(job),
-        "estimated_cost": format_cost(job.estimated_cost),
-        "actual_cost": format_cost(job.actual_cost) if job.actual_cost is not None else None,
-        "can_cancel": permissions.can_change(request.user, job) and not job.is_finished,
-        "conversation": [] if job.restricted else conversation_ids(job),
-        "fallback": (job.response or {}).get("fallback") if not job.restricted else None,
-    })
+class JobInspectView(InspectView):
+    """The job page: Wagtail's inspect view with the app's own template (the job, not a list of its fields)."""
+
+    model = GenerationJob
+    permission_policy = permissions.job_policy
+    any_permission_required = ["view"]
+    template_name = "wagtail_imagegen/jobs/detail.html"
+    page_title = gettext_lazy("AI image job")
+
+    def get_object(self, queryset: Any = None) -> GenerationJob:
+        return permissions.job_for(self.request.user, self.pk, queryset=GenerationJob.objects.select_related(
+            "requested_by", "collection", "variant_source", "batch"))
+
+    def get_fields_context(self) -> list[dict[str, Any]]:
+        return []  # the template shows the job itself, and only what the policy lets through
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        job, user = self.object, self.request.user
+        return {
+            **super().get_context_data(**kwargs),
+            "job": job,
+            **job_contents(job, user),
+            "message": None if job.restricted else editor_message(job),
+            "estimated_cost": format_cost(job.estimated_cost),
+            "actual_cost": format_cost(job.actual_cost) if job.actual_cost is not None else None,
+            "can_cancel": permissions.can_change(user, job) and not job.is_finished,
+            "conversation": [] if job.restricted else conversation_ids(job),
+            "fallback": (job.response or {}).get("fallback") if not job.restricted else None,
+        }

@@ -1,5 +1,5 @@
-"""AI images > Jobs: the generation jobs the user may see (permissions.py), filtered by status, kind, user and
-date, 50 a page; a restricted job is listed without its prompt.
+"""AI images > Jobs (views/viewsets.py): the generation jobs the user may see (permissions.py), filtered by
+status, kind, user and date, 50 a page; a restricted job is listed without its prompt.
 
 The page costs the same number of queries for 5 jobs or 50 (tests/test_views.py asserts it).
 """
@@ -55,17 +55,16 @@ def user_name(job: GenerationJob) -> str:
 
 class JobIndexView(IndexView):
     model = GenerationJob
+    permission_policy = permissions.job_policy
+    # Own jobs for generate_image, everyone's for view_all_jobs: the rows are permissions.visible_jobs.
+    any_permission_required = ["view"]
     filterset_class = JobFilterSet
-    index_url_name = "wagtail_imagegen:job_list"
-    index_results_url_name = "wagtail_imagegen:job_list_results"
     page_title = _("AI image jobs")
     header_icon = "imagegen-wand"
     paginate_by = 50
     default_ordering = "-created_at"
-    # Access is permissions.can_view_jobs, checked in urls.py; the rows are permissions.visible_jobs.
-    any_permission_required = None
     columns = [
-        TitleColumn("prompt", label=_("Prompt"), url_name="wagtail_imagegen:job_detail",
+        TitleColumn("prompt", label=_("Prompt"), url_name="wagtail_imagegen:jobs:inspect",
                     accessor=prompt_or_restricted),
         Column("kind", label=_("Kind"), accessor="get_kind_display"),
         StatusTagColumn("status", label=_("Status"), accessor="get_status_display",

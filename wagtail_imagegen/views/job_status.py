@@ -11,13 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import jobs, permissions
-from .access import generate_permission_required, view_permission_required
 from .lineage import chain_payload
 from .payloads import job_payload, restricted_payload
 
 
 @require_GET
-@view_permission_required
 def job_status(request: Any, pk: Any) -> JsonResponse:
     """The job as serializers.job_as_dict, plus progress and chosen data; `?chain=1` adds the iteration chain.
 
@@ -32,7 +30,6 @@ def job_status(request: Any, pk: Any) -> JsonResponse:
 
 
 @require_POST
-@generate_permission_required
 def job_cancel(request: Any, pk: Any) -> HttpResponse:
     """Cancel from the tray (JSON) or from the job page (a plain form, back to the page)."""
     job = permissions.job_for(request.user, pk, "change")
@@ -41,4 +38,4 @@ def job_cancel(request: Any, pk: Any) -> HttpResponse:
         return JsonResponse(job_payload(job))
     if cancelled:
         messages.success(request, _("The job was cancelled."))
-    return redirect("wagtail_imagegen:job_detail", pk=job.pk)
+    return redirect("wagtail_imagegen:jobs:inspect", pk=job.pk)

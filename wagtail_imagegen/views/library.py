@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -17,7 +17,6 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
-from django.views.defaults import permission_denied
 from wagtail.images import get_image_model
 from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 from wagtail.models import ModelLogEntry
@@ -73,9 +72,7 @@ def variant_rows(image: Any, user: Any) -> list[dict[str, Any]]:
 def image_variants(request: Any, image_id: int) -> HttpResponse:
     """The Variants section, fetched by library/variants.js into Wagtail's image edit page (7.4 and 8.x)."""
     image = get_object_or_404(get_image_model(), pk=image_id)
-    if not permissions.can_edit_image(request.user, image):
-        # A 403, not Wagtail's redirect to the dashboard, whose page the script would insert.
-        return permission_denied(request, PermissionDenied())
+    permissions.require_image_change(request.user, image)  # a 403 (views/viewsets.py), which the script skips
     origin = GenerationOutput.objects.filter(image=image).select_related("job").first()
     return TemplateResponse(request, "wagtail_imagegen/library/variants.html", {
         "image": image,
@@ -134,8 +131,7 @@ class GenerateVariantsBulkAction(ImageBulkAction):
     form_class = RecipeForm
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not permissions.can_generate(request.user):
-            raise PermissionDenied
+        permissions.require(request.user, "add")
         return super().dispatch(request, *args, **kwargs)
 
     @cached_property
@@ -183,7 +179,7 @@ class GenerateVariantsBulkAction(ImageBulkAction):
 
     def get_execution_context(self) -> dict[str, Any]:
         batch = bulk.new_batch(self.cleaned_form.recipe(), user=self.request.user)
-        self.next_url = reverse("wagtail_imagegen_library:batch", args=[batch.pk])
+        self.next_url = reverse("wagtail_imagegen:batches:inspect", args=[batch.pk])
         return {"batch": batch, "user": self.request.user}
 
     @classmethod

@@ -42,7 +42,7 @@ def step(job: GenerationJob | None, prompt: str, image: Any) -> dict[str, Any]:
         "job": str(job.pk) if job else None,
         "kind": job.kind if job else "original",
         "prompt": prompt,
-        "url": reverse("wagtail_imagegen:job_detail", args=[job.pk]) if job else None,
+        "url": reverse("wagtail_imagegen:jobs:inspect", args=[job.pk]) if job else None,
         "image": preview_url(image) if image else None,
     }
 

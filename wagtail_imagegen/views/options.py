@@ -8,11 +8,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from ..forms import ImageGenForm
-from .access import generate_permission_required
 
 
 @require_GET
-@generate_permission_required
 def options(request: Any) -> TemplateResponse:
     """?provider=&model= plus the current values: what the window keeps where the new model offers it."""
     values = {key: value for key, value in request.GET.items() if key not in ("images", "mask", "prompt")}

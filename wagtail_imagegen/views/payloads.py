@@ -114,7 +114,7 @@ def job_payload(job: GenerationJob) -> dict[str, Any]:
         "cost_label": format_cost(job.cost),
         # Which service and model made it, beside its candidates (one prompt may go to two services).
         "service_label": service_label(job),
-        "detail_url": reverse("wagtail_imagegen:job_detail", args=[job.pk]),
+        "detail_url": reverse("wagtail_imagegen:jobs:inspect", args=[job.pk]),
         "parent_output": job.parent_output_id,
         "restricted": False,
     })
@@ -125,7 +125,7 @@ def restricted_payload(job: GenerationJob) -> dict[str, Any]:
     """What anyone who may see a restricted job learns of it: that it exists, and how far it is."""
     return {"job": str(job.pk), "kind": job.kind, "status": job.status, "restricted": True,
             "status_label": str(job.get_status_display()), "is_finished": job.is_finished, "outputs": [],
-            "detail_url": reverse("wagtail_imagegen:job_detail", args=[job.pk])}
+            "detail_url": reverse("wagtail_imagegen:jobs:inspect", args=[job.pk])}
 
 
 def form_errors(form: Any) -> dict[str, list[str]]:

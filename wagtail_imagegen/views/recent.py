@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET
 
 from .. import permissions
 from ..models import GenerationOutput
-from .access import generate_permission_required
 from .previews import images_with_previews, preview_url
 
 RECENT_COUNT = 8
@@ -32,6 +31,5 @@ def recent_jobs(user: Any) -> list[dict[str, Any]]:
 
 
 @require_GET
-@generate_permission_required
 def recent(request: Any) -> TemplateResponse:
     return TemplateResponse(request, "wagtail_imagegen/studio/recent.html", {"recent_jobs": recent_jobs(request.user)})

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -42,8 +42,7 @@ class RemakeBulkAction(ImageBulkAction):
     form_class = RemakeForm
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not permissions.can_generate(request.user):
-            raise PermissionDenied
+        permissions.require(request.user, "add")
         return super().dispatch(request, *args, **kwargs)
 
     def check_perm(self, image: Any) -> bool:
@@ -88,7 +87,7 @@ class RemakeBulkAction(ImageBulkAction):
             "A re-make of %(count)d image is on its way; approve it to use it.",
             "Re-makes of %(count)d images are on their way; approve them to use them.",
             self.num_parent_objects) % {"count": self.num_parent_objects})
-        return redirect(reverse("wagtail_imagegen_library:batch", args=[batch.pk]))
+        return redirect(reverse("wagtail_imagegen:batches:inspect", args=[batch.pk]))
 
     @classmethod
     def execute_action(cls, images: list[Any], **kwargs: Any) -> tuple[int, int]:

@@ -9,7 +9,6 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -45,8 +44,9 @@ class UsageReportView(ReportView):
     header_icon = "imagegen-wand"
     template_name = "wagtailadmin/reports/base_report.html"
     results_template_name = "wagtail_imagegen/reports/usage_results.html"
-    index_url_name = "wagtail_imagegen_library:usage"
-    index_results_url_name = "wagtail_imagegen_library:usage_results"
+    permission_policy = permissions.job_policy
+    # Totals for view_generationjob; rows per user for view_all_jobs (permissions.can_see_usage_per_user).
+    permission_required = "view_usage"
     filterset_class = UsageFilterSet
     verbose_name = RowPaginator.verbose_name
     verbose_name_plural = RowPaginator.verbose_name_plural
@@ -66,8 +66,6 @@ class UsageReportView(ReportView):
     ]
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not permissions.can_view_usage(request.user):
-            raise PermissionDenied
         self.per_user = permissions.can_see_usage_per_user(request.user)
         if not self.per_user:  # totals by month and model; who spent it is for view_all_jobs
             self.columns = [column for column in self.columns if column.name != "user"]
@@ -133,5 +131,5 @@ class UsageSummaryItem(SummaryItem):
                                                                                          governance.this_month()))),
             "budget": governance.format_usd(budget.limit) if budget else None,
             "site_wide": site_wide,
-            "url": reverse("wagtail_imagegen_library:usage" if site_wide else "wagtail_imagegen_library:batches"),
+            "url": reverse("wagtail_imagegen:usage:index" if site_wide else "wagtail_imagegen:batches:index"),
         }

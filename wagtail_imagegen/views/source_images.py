@@ -8,7 +8,6 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from .. import permissions
-from .access import generate_permission_required
 from .previews import PREVIEW_FILTER, preview_url
 
 PAGE_SIZE = 24
@@ -28,7 +27,6 @@ def choosable_images(user: Any, query: str) -> Any:
 
 
 @require_GET
-@generate_permission_required
 def source_images(request: Any) -> TemplateResponse:
     images = choosable_images(request.user, request.GET.get("q", "").strip())
     return TemplateResponse(request, "wagtail_imagegen/studio/source_images.html",
