@@ -21,7 +21,7 @@ from wagtail_imagegen.models import GenerationJob, GenerationOutput
 from .conftest import grant
 
 pytestmark = pytest.mark.django_db
-NAMESPACES = ("wagtail_imagegen", "wagtail_imagegen_library")
+NAMESPACE = "wagtail_imagegen"
 ROLES = ("anonymous", "outsider", "owner", "colleague", "limited", "reviewer", "superuser")
 PROMPT = "Put the red mug on a snowy table"
 OWN_PROMPT = "A lighthouse of the colleague"
@@ -33,9 +33,12 @@ def statuses(anonymous, outsider, owner, colleague, limited, reviewer, superuser
 
 # Generating, for anyone who may generate.
 GENERATORS = statuses(302, 403, 200, 200, 200, 403, 200)
-# Lists of jobs and batches: one's own, or everyone's for reviewers.
-LISTS = statuses(302, 403, 200, 200, 200, 200, 200)
-# The owner's job or batch (sources and outputs in Products): others who may not see it get a 404.
+# Lists of jobs and batches (the viewsets' index views): one's own, or everyone's for reviewers; the others get
+# Wagtail's own refusal, a redirect to the dashboard.
+LISTS = statuses(302, 302, 200, 200, 200, 200, 200)
+# The owner's job or batch (sources and outputs in Products): others who may not see it get a 404. The
+# viewsets' inspect views refuse as Wagtail does (a redirect); what the scripts fetch answers 403.
+THE_OWNERS_PAGE = statuses(302, 302, 200, 404, 404, 200, 200)
 THE_OWNERS = statuses(302, 403, 200, 404, 404, 200, 200)
 # Acting on the owner's job: a reviewer who may see it may not act (403); the others do not know of it (404).
 ACT_REDIRECT = statuses(302, 403, 302, 404, 404, 403, 302)
@@ -44,6 +47,8 @@ ACT_NEW_JOB = statuses(302, 403, 201, 404, 404, 403, 201)
 INVALID_FORM = statuses(302, 403, 400, 400, 400, 403, 400)
 # A Wagtail report: refused users are redirected to the dashboard, as by Wagtail's own reports.
 USAGE = statuses(302, 302, 302, 302, 302, 200, 200)
+# The library's old addresses, redirected for everyone in the admin (the new address then decides).
+MOVED = statuses(302, 301, 301, 301, 301, 301, 301)
 # The mug's edit page's Variants section: for those who may edit the mug.
 VARIANTS = statuses(302, 403, 200, 200, 403, 200, 200)
 
@@ -62,7 +67,7 @@ ROWS = {
     "wagtail_imagegen:jobs:index_results": ("get", None, LISTS),
     "wagtail_imagegen:submit": ("post", {}, INVALID_FORM),
     "wagtail_imagegen:recent": ("get", None, GENERATORS),
-    "wagtail_imagegen:jobs:inspect": ("get", None, THE_OWNERS),
+    "wagtail_imagegen:jobs:inspect": ("get", None, THE_OWNERS_PAGE),
     "wagtail_imagegen:jobs:status": ("get", None, THE_OWNERS),
     "wagtail_imagegen:jobs:cancel": ("post", None, ACT_REDIRECT),
     "wagtail_imagegen:output_use": ("post", None, ACT_JSON),
@@ -71,7 +76,8 @@ ROWS = {
     "wagtail_imagegen:output_final": ("post", None, ACT_NEW_JOB),
     "wagtail_imagegen:image_variants": ("get", None, VARIANTS),
     "wagtail_imagegen:batches:index": ("get", None, LISTS),
-    "wagtail_imagegen:batches:inspect": ("get", None, THE_OWNERS),
+    "wagtail_imagegen:batches:index_results": ("get", None, LISTS),
+    "wagtail_imagegen:batches:inspect": ("get", None, THE_OWNERS_PAGE),
     "wagtail_imagegen:batches:grid": ("get", None, THE_OWNERS),
     "wagtail_imagegen:batches:status": ("get", None, THE_OWNERS),
     "wagtail_imagegen:batches:approve_all": ("post", None, ACT_REDIRECT),
@@ -80,29 +86,32 @@ ROWS = {
     "wagtail_imagegen:batches:output_reject": ("post", None, ACT_REDIRECT),
     "wagtail_imagegen:usage:index": ("get", None, USAGE),
     "wagtail_imagegen:usage:index_results": ("get", None, USAGE),
+    "wagtail_imagegen:moved": ("get", None, MOVED),
 }
 
 
-def patterns(resolver: URLResolver, namespace: str) -> list[URLPattern]:
-    found: list[URLPattern] = []
+def patterns(resolver: URLResolver, namespace: str) -> dict[str, URLPattern]:
+    """The routes by full name, nested namespaces (the viewsets') included."""
+    found: dict[str, URLPattern] = {}
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
-            found += patterns(entry, namespace) if entry.namespace in (None, namespace) else []
+            found.update(patterns(entry, f"{namespace}:{entry.namespace}" if entry.namespace else namespace))
         else:
-            found.append(entry)
+            found[f"{namespace}:{entry.name}"] = entry
     return found
 
 
 def routes() -> dict[str, URLPattern]:
-    return {f"{namespace}:{pattern.name}": pattern for namespace in NAMESPACES
-            for pattern in patterns(get_resolver().namespace_dict[namespace][1], namespace)}
+    return patterns(get_resolver().namespace_dict[NAMESPACE][1], NAMESPACE)
 
 
 def address(name: str, world: dict) -> str:
     """The route with the ids of the owner's job, output and the mug."""
     kwargs = {}
     for key, converter in routes()[name].pattern.converters.items():
-        if type(converter).__name__ == "UUIDConverter":
+        if type(converter).__name__ == "PathConverter":
+            kwargs[key] = "batches/"
+        elif type(converter).__name__ == "UUIDConverter":
             kwargs[key] = world["batch"].pk if "batch" in name else world["job"].pk
         elif "image" in key:
             kwargs[key] = world["mug"].pk
@@ -164,7 +173,7 @@ def test_each_role_gets_exactly_its_status(world, name):
 
 
 def test_the_matrix_is_every_url_times_every_role():
-    assert len(ROWS) * len(ROLES) == 29 * 7
+    assert len(ROWS) * len(ROLES) == 31 * 7
 
 
 @pytest.mark.parametrize("role", ["colleague", "limited"])

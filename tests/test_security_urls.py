@@ -8,40 +8,30 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from wagtail_imagegen import jobs
 from wagtail_imagegen.models import GenerationJob, GenerationOutput
 
 from .conftest import FAKE_KEY
+from .test_access_matrix import routes
 
 pytestmark = pytest.mark.django_db
-NAMESPACES = ("wagtail_imagegen", "wagtail_imagegen_library")
 SCRIPT = "<script>alert('prompt')</script>"
 
 
-def patterns(resolver: URLResolver, namespace: str) -> list[URLPattern]:
-    found: list[URLPattern] = []
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            found += patterns(entry, namespace) if entry.namespace in (None, namespace) else []
-        else:
-            found.append(entry)
-    return found
-
-
 def imagegen_urls(job: GenerationJob, output: GenerationOutput) -> list[str]:
-    """Every route of the app's namespaces, with ids of real objects (a uuid is the job's, an int the output's
-    or its image's)."""
+    """Every route of the app's namespace, with ids of real objects (a uuid is the job's, an int the output's
+    or its image's); the old addresses' redirect, which shows nothing, is test_redirects.py's."""
     urls = []
-    for namespace in NAMESPACES:
-        resolver = get_resolver().namespace_dict[namespace][1]
-        for pattern in patterns(resolver, namespace):
-            kwargs = {}
-            for name, converter in pattern.pattern.converters.items():
-                kwargs[name] = (job.pk if type(converter).__name__ == "UUIDConverter"
-                                else output.image_id if "image" in name else output.pk)
-            urls.append(reverse(f"{namespace}:{pattern.name}", kwargs=kwargs))
+    for name, pattern in routes().items():
+        if name == "wagtail_imagegen:moved":
+            continue
+        kwargs = {}
+        for key, converter in pattern.pattern.converters.items():
+            kwargs[key] = (job.pk if type(converter).__name__ == "UUIDConverter"
+                           else output.image_id if "image" in key else output.pk)
+        urls.append(reverse(name, kwargs=kwargs))
     return urls
 
 

@@ -21,7 +21,7 @@ from wagtail.admin.menu import MenuItem
 
 from wagtail_imagegen import jobs, tasks
 from wagtail_imagegen.models import GenerationJob, GenerationOutput
-from wagtail_imagegen.views import urls as imagegen_urls
+from wagtail_imagegen.views.viewsets import studio_viewset
 
 from .conftest import grant, logged_in, mask_bytes
 
@@ -55,12 +55,12 @@ def outsider(django_user_model):
 # Permissions and CSRF
 # ---------------------------------------------------------------------------------------------------
 
-POST_VIEWS = {"submit", "estimate", "job_cancel", "use_output", "discard_output", "refine_output", "final_quality"}
+POST_VIEWS = {"submit", "estimate", "use_output", "discard_output", "refine_output", "final_quality"}
 
 
 def every_endpoint():
-    """(name, method, url) of every view in the namespace, with sample arguments."""
-    for pattern in imagegen_urls.urlpatterns:
+    """(name, method, url) of every studio endpoint (the matrix has the rest), with sample arguments."""
+    for pattern in studio_viewset.get_urlpatterns():
         converters = pattern.pattern.converters
         args = [uuid.uuid4() if type(c).__name__ == "UUIDConverter" else 1 for c in converters.values()]
         view = pattern.callback
@@ -76,11 +76,11 @@ def test_users_without_the_permission_get_403_from_every_endpoint(outsider, name
 
 def test_every_endpoint_is_covered_by_the_403_test():
     names = {name for name, _method, _url in every_endpoint()}
-    assert len(names) == len(imagegen_urls.urlpatterns) >= 16
+    assert len(names) == len(studio_viewset.get_urlpatterns()) >= 13
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client):
-    response = client.get(url("job_list"))
+    response = client.get(url("jobs:index"))
     assert response.status_code == 302
     assert reverse("wagtailadmin_login") in response["Location"]
 
@@ -114,7 +114,7 @@ def ai_images_menu():
 
 def test_the_ai_images_menu_is_shown_to_users_who_may_generate(editor_client, outsider):
     page = editor_client.get(reverse("wagtailadmin_home")).content.decode()
-    assert '"label": "AI images"' in page and url("generate") in page and url("job_list") in page
+    assert '"label": "AI images"' in page and url("generate") in page and url("jobs:index") in page
     assert '"label": "AI images"' not in outsider.get(reverse("wagtailadmin_home")).content.decode()
 
 
@@ -141,7 +141,7 @@ def test_config_script_gives_the_scripts_their_urls(editor_client):
     body = response.content.decode()
     assert body.startswith("window.wagtailImagegenConfig = ")
     assert '"canGenerate": true' in body and url("modal") in body
-    assert url("job_status", uuid.UUID(int=0)) in body and url("output_use", 0) in body
+    assert url("jobs:status", uuid.UUID(int=0)) in body and url("output_use", 0) in body
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -247,12 +247,12 @@ def test_the_estimate_follows_the_options(editor_client, make_image, editorial):
 @pytest.mark.usefixtures("use_fake_api")
 def test_status_reports_progress_then_candidates_with_chosen_data(editor_client, editor):
     job = jobs.submit_generation("A lighthouse", user=editor, n=2, quality="low")
-    queued = editor_client.get(url("job_status", job.pk)).json()
+    queued = editor_client.get(url("jobs:status", job.pk)).json()
     assert (queued["status"], queued["status_label"], queued["outputs"], queued["message"]) == (
         "queued", "Queued", [], None)
-    assert queued["elapsed"] >= 0 and queued["detail_url"] == url("job_detail", job.pk)
+    assert queued["elapsed"] >= 0 and queued["detail_url"] == url("jobs:inspect", job.pk)
     run(job)
-    done = editor_client.get(url("job_status", job.pk)).json()
+    done = editor_client.get(url("jobs:status", job.pk)).json()
     assert done["status"] == "succeeded" and done["is_finished"] and len(done["outputs"]) == 2
     chosen = done["outputs"][0]["chosen"]
     image = GenerationOutput.objects.get(job=job, index=0).image
@@ -266,11 +266,11 @@ def test_status_reports_progress_then_candidates_with_chosen_data(editor_client,
 def test_polling_costs_the_same_few_queries_with_or_without_images(editor_client, editor):
     waiting = jobs.submit_generation("A lighthouse", user=editor, n=1)
     done = run(jobs.submit_generation("A harbour", user=editor, n=3))
-    editor_client.get(url("job_status", done.pk))  # the first poll after success makes the preview renditions
+    editor_client.get(url("jobs:status", done.pk))  # the first poll after success makes the preview renditions
     counts = []
     for job in (waiting, done):
         with CaptureQueriesContext(connection) as queries:
-            assert editor_client.get(url("job_status", job.pk)).status_code == 200
+            assert editor_client.get(url("jobs:status", job.pk)).status_code == 200
         counts.append(len(queries))
     # Outputs add exactly: the images, and their renditions. A non-superuser's 10 include loading their
     # permissions (Django's two queries) and their collections' (Wagtail's one).
@@ -281,7 +281,7 @@ def test_a_streamed_preview_is_offered_while_the_job_runs(editor_client, editor,
     job = jobs.submit_generation("A lighthouse", user=editor)
     job.partial_image.save("preview.png", SimpleUploadedFile("p.png", mask_bytes(10, 10)), save=False)
     GenerationJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, partial_image=job.partial_image.name)
-    data = editor_client.get(url("job_status", job.pk)).json()
+    data = editor_client.get(url("jobs:status", job.pk)).json()
     assert data["partial_url"].startswith(settings.MEDIA_URL + "imagegen/partials/") and "?v=" in data["partial_url"]
 
 
@@ -290,7 +290,7 @@ def test_a_moderation_refusal_is_explained_with_its_categories(editor_client, ed
     message = "The image service's safety system refused the prompt or input images (violence)."
     GenerationJob.objects.filter(pk=job.pk).update(status=Status.FAILED, error_code="content_rejected",
                                                    error_message=message, finished_at=timezone.now())
-    data = editor_client.get(url("job_status", job.pk)).json()
+    data = editor_client.get(url("jobs:status", job.pk)).json()
     assert data["error"] == {"code": "content_rejected", "message": message}
     assert data["message"]["title"] == "The image service refused this request"
     assert "(violence)" in data["message"]["text"] and data["message"]["level"] == "error"
@@ -302,7 +302,7 @@ def test_a_rate_limited_job_says_when_it_tries_again(editor_client, editor):
         error_code="rate_limited", error_message="The image service is busy with too many requests.",
         next_attempt_at=timezone.now() + timedelta(seconds=42),
     )
-    message = editor_client.get(url("job_status", job.pk)).json()["message"]
+    message = editor_client.get(url("jobs:status", job.pk)).json()["message"]
     assert message["level"] == "warning" and 40 <= message["retry_in"] <= 42
     assert "Next try in about 4" in message["text"]
 
@@ -311,11 +311,11 @@ def test_a_job_whose_worker_stopped_says_so_until_another_takes_it_over(editor_c
     job = jobs.submit_generation("Orphaned", user=editor)
     GenerationJob.objects.filter(pk=job.pk).update(status=GenerationJob.Status.RUNNING, lease_owner="gone",
                                                    lease_expires_at=timezone.now() - timedelta(seconds=1))
-    message = editor_client.get(url("job_status", job.pk)).json()["message"]
+    message = editor_client.get(url("jobs:status", job.pk)).json()["message"]
     assert (message["code"], message["level"], message["title"]) == ("worker_stopped", "warning", "The worker stopped")
     assert "continue" in message["text"]
     GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() + timedelta(seconds=45))
-    assert editor_client.get(url("job_status", job.pk)).json()["message"] is None
+    assert editor_client.get(url("jobs:status", job.pk)).json()["message"] is None
 
 
 def test_the_chain_lists_the_original_and_every_refined_candidate(editor_client, editor, make_image, editorial,
@@ -324,7 +324,7 @@ def test_the_chain_lists_the_original_and_every_refined_candidate(editor_client,
     first = run(jobs.submit_edit([source], "On a beach", user=editor, invariants="the logo"))
     second = run(jobs.refine(first.outputs.get(), "Warmer light", user=editor))
     third = jobs.refine(second.outputs.get(), "Add a palm tree", user=editor)
-    chain = editor_client.get(url("job_status", third.pk) + "?chain=1").json()["chain"]
+    chain = editor_client.get(url("jobs:status", third.pk) + "?chain=1").json()["chain"]
     assert [step["prompt"] for step in chain] == ["Product", "On a beach", "Warmer light", "Add a palm tree"]
     assert chain[0]["kind"] == "original" and all(step["image"] for step in chain[:3])
 
@@ -377,7 +377,7 @@ def test_editors_cannot_act_on_other_editors_candidates(colleague_client, finish
     output = finished.outputs.first()
     for name in ("output_use", "output_discard", "output_refine", "output_final"):
         assert colleague_client.post(url(name, output.pk), {"prompt": "x"}).status_code == 404
-    assert colleague_client.post(url("job_cancel", finished.pk)).status_code == 404
+    assert colleague_client.post(url("jobs:cancel", finished.pk)).status_code == 404
     output.refresh_from_db()
     assert output.state == GenerationOutput.State.CANDIDATE
     assert GenerationJob.objects.count() == 1
@@ -385,11 +385,11 @@ def test_editors_cannot_act_on_other_editors_candidates(colleague_client, finish
 
 def test_cancel_from_the_tray_and_from_the_job_page(editor_client, editor):
     job = jobs.submit_generation("A lighthouse", user=editor)
-    data = editor_client.post(url("job_cancel", job.pk), headers={"Accept": "application/json"}).json()
+    data = editor_client.post(url("jobs:cancel", job.pk), headers={"Accept": "application/json"}).json()
     assert data["status"] == "cancelled" and data["message"]["level"] == "info"
     other = jobs.submit_generation("A harbour", user=editor)
-    response = editor_client.post(url("job_cancel", other.pk))
-    assert response.status_code == 302 and response["Location"] == url("job_detail", other.pk)
+    response = editor_client.post(url("jobs:cancel", other.pk))
+    assert response.status_code == 302 and response["Location"] == url("jobs:inspect", other.pk)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -449,7 +449,7 @@ def make_jobs(count: int, user, kind: str = "generate", **fields) -> None:
 
 def list_queries(client) -> int:
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(url("job_list")).status_code == 200
+        assert client.get(url("jobs:index")).status_code == 200
     return len(queries)
 
 
@@ -460,9 +460,9 @@ def test_the_jobs_list_costs_the_same_queries_for_50_jobs_as_for_5(reviewer_clie
     baseline = list_queries(reviewer_client)
     make_jobs(45, editor, kind="edit")
     with django_assert_num_queries(baseline):
-        response = reviewer_client.get(url("job_list"))
+        response = reviewer_client.get(url("jobs:index"))
     html = response.content.decode()
-    assert all(url("job_detail", pk) in html for pk in GenerationJob.objects.values_list("pk", flat=True))
+    assert all(url("jobs:inspect", pk) in html for pk in GenerationJob.objects.values_list("pk", flat=True))
 
 
 @pytest.mark.parametrize(
@@ -481,7 +481,7 @@ def test_the_jobs_list_filters_by_status_kind_user_and_date(reviewer_client, col
     GenerationJob.objects.create(kind="generate", prompt="Old 0", provider="default", model="m",
                                  requested_by=colleague, created_at=timezone.now().replace(year=2020, month=6))
     query = {key: (editor.pk if value == "EDITOR" else value) for key, value in query.items()}
-    html = reviewer_client.get(url("job_list_results"), query).content.decode()
+    html = reviewer_client.get(url("jobs:index_results"), query).content.decode()
     shown = {prompt for prompt in ("Failed 0", "Edit 0", "Old 0") if prompt in html}
     assert shown == expected
 
@@ -490,11 +490,11 @@ def test_the_job_page_shows_lineage_prompts_escaped_parameters_usage_and_cost(ed
                                                                               use_fake_api):
     parent = run(jobs.submit_generation("<script>alert('x')</script> A lighthouse", user=editor))
     child = run(jobs.refine(parent.outputs.get(), "Add fog", user=editor, invariants="the <b>roof</b>"))
-    html = editor_client.get(url("job_detail", child.pk)).content.decode()
+    html = editor_client.get(url("jobs:inspect", child.pk)).content.decode()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; A lighthouse" in html
     assert "<script>alert" not in html and "the &lt;b&gt;roof&lt;/b&gt;" in html
-    assert url("job_detail", parent.pk) in html  # lineage
+    assert url("jobs:inspect", parent.pk) in html  # lineage
     assert "input_image_tokens" in html and "output_image_tokens" in html
     assert f"US${child.estimated_cost:.3f}" in html and f"US${child.actual_cost:.3f}" in html
-    parent_html = editor_client.get(url("job_detail", parent.pk)).content.decode()
-    assert url("job_detail", child.pk) in parent_html and "Refined from candidate 1" in parent_html
+    parent_html = editor_client.get(url("jobs:inspect", parent.pk)).content.decode()
+    assert url("jobs:inspect", child.pk) in parent_html and "Refined from candidate 1" in parent_html

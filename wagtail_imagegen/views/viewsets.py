@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
 from django.views.i18n import JavaScriptCatalog
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
-from wagtail.admin.menu import MenuItem
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -221,6 +221,13 @@ class AIImagesViewSetGroup(ViewSetGroup):
     menu_icon = "imagegen-wand"
     menu_order = 310
     items = (StudioViewSet, JobViewSet, BatchViewSet)
+
+    def get_menu_item(self, order: int | None = None) -> SubmenuMenuItem:
+        # Other modules add items with @hooks.register("register_imagegen_menu_item"), on 7.4 as on 8.x.
+        menu = Menu(register_hook_name="register_imagegen_menu_item", construct_hook_name="construct_imagegen_menu",
+                    items=self.get_submenu_items())
+        return SubmenuMenuItem(self.menu_label, menu, name=self.menu_name, icon_name=self.menu_icon,
+                               order=self.menu_order)
 
 
 ai_images = AIImagesViewSetGroup()
