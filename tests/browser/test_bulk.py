@@ -69,7 +69,7 @@ def test_bulk_variants_of_a_200_image_collection_stay_inside_the_apis_limit(page
             if request.resource_type in ("document", "fetch", "xhr") else None)
     fill_recipe(page, "Put the product on a plain white studio background", "white")
     page.get_by_role("button", name="Generate variants").click()
-    page.wait_for_url("**/imagegen/library/batches/*/")
+    page.wait_for_url("**/imagegen/batches/*/")
     submit_requests = len(requests)
     started = time.monotonic()
     page.wait_for_function("() => document.querySelector('[data-controller=imagegen-batch]').dataset.finished "

@@ -82,7 +82,7 @@ def test_a_german_editor_sees_the_app_in_german(page, german, make_image, fake_a
     page.locator("input[name=label]").fill("winter")
     page.locator("select[name=quality]").select_option("low")
     page.get_by_role("button", name="Varianten generieren").click()
-    page.wait_for_url("**/imagegen/library/batches/*/")
+    page.wait_for_url("**/imagegen/batches/*/")
     page.locator("[data-imagegen-batch-target=count][data-count=succeeded]").filter(has_text="3").wait_for(
         timeout=JOB_SECONDS * 3)
     assert_german(main_text(page), "Stapel", "Zu prüfen", "Bisherige Kosten", "Alle freigeben")

@@ -75,10 +75,10 @@ def test_the_usage_report_and_the_dashboard(page, make_image, admin_user, fake_a
     assert "spent this month" in page.locator(".imagegen-summary:not(.imagegen-health)").inner_text()
     page.get_by_role("button", name="Reports").click()  # Wagtail's Reports menu holds the report
     page.get_by_role("link", name="AI image usage").click()
-    page.wait_for_url("**/imagegen/library/usage/")
+    page.wait_for_url("**/imagegen/usage/")
     table = page.locator("table.listing")
     assert "gpt-image-2.6-flare" in table.inner_text() and admin_user.get_username() in table.inner_text()
     assert f"US${job.actual_cost:,.3f}" in page.locator("[data-imagegen-usage-totals]").inner_text()
-    export = page.request.get("/admin/imagegen/library/usage/?export=csv")
+    export = page.request.get("/admin/imagegen/usage/?export=csv")
     assert 'filename="ai-image-usage.csv"' in export.headers["content-disposition"]
     assert export.text().splitlines()[0] == "Month,User,Model,Jobs,Images,Tokens,Cost (USD)"
