@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 import threading
-from contextvars import ContextVar
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
