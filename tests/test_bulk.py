@@ -96,6 +96,18 @@ def test_images_the_editor_may_not_use_are_left_out(make_image, editor):
     assert "None of the chosen images" in exc_info.value.message_dict["images"][0]
 
 
+def test_variants_of_images_in_a_collection_closed_to_adding_go_to_the_generation_collection(
+        make_image, editor, editorial):
+    from .conftest import grant
+
+    products = Collection.get_first_root_node().add_child(name="Products")
+    grant(editor, collections={products: ("choose",)}, group_name="Products choosers")
+    mug, poster = make_image("Red mug", collection=products), make_image("Poster", collection=editorial)
+    plan = bulk.plan_batch([mug, poster], RECIPE, user=editor)
+    assert [(job.variant_source, job.collection) for job in plan.jobs] == [(mug, editorial), (poster, editorial)]
+    assert [job.collection for job in bulk.plan_batch([mug], RECIPE).jobs] == [products]
+
+
 def test_non_raster_images_are_left_out_with_the_reason(make_image):
     good, bad = make_image("Photo"), make_image("Drawing")
     bad.file.name = "original_images/drawing.svg"

@@ -202,6 +202,19 @@ def test_one_prompt_to_two_services_queues_two_jobs_and_the_estimate_covers_both
     assert data["compare"]["provider"] == "gemini" and data["compare"]["model"] == DRAFT
 
 
+def test_a_side_by_side_submission_counts_once_against_the_per_minute_limit(editor_client, settings):
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "USER_SUBMISSIONS_PER_MINUTE": 2}
+    form = {"prompt": "A lighthouse at dusk", "provider": "default", "compare": "gemini", "quality": "low", "n": 1}
+    for _ in range(2):  # two clicks, four jobs
+        response = editor_client.post(submit_url(), form)
+        assert response.status_code == 201, response.json()
+    assert GenerationJob.objects.count() == 4
+    refused = editor_client.post(submit_url(), form)
+    assert refused.status_code == 400
+    assert "2 requests for AI images in the last minute" in json.dumps(refused.json()["errors"])
+    assert GenerationJob.objects.count() == 4
+
+
 def test_when_the_second_service_refuses_neither_job_is_queued(client, admin_user, make_image):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -183,6 +183,24 @@ def test_editors_may_only_generate_into_collections_they_may_add_to(editor):
     assert jobs.submit_generation("A lighthouse", user=editor, collection="Editorial").collection.name == "Editorial"
 
 
+def test_an_edit_goes_to_its_source_collection_only_where_the_editor_may_add_images(editor, editorial, make_image,
+                                                                                    settings):
+    from .conftest import grant
+
+    products = Collection.get_first_root_node().add_child(name="Products")
+    grant(editor, collections={products: ("choose",)}, group_name="Products choosers")
+    mug = make_image("Red mug", collection=products)
+    # Wagtail lets this editor choose the mug but add nothing to Products: the edit goes to COLLECTION.
+    assert jobs.submit_edit([mug], "Brighter", user=editor).collection == editorial
+    assert jobs.submit_edit([make_image("Poster", collection=editorial)], "Brighter", user=editor).collection \
+        == editorial
+    assert jobs.submit_edit([mug], "Brighter").collection == products  # the CLI acts for the site
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "COLLECTION": "Products"}  # closed to them too
+    with pytest.raises(ValidationError) as exc_info:
+        jobs.submit_edit([mug], "Brighter", user=editor)
+    assert "collection" in field_errors(exc_info)
+
+
 def test_generations_go_to_the_configured_collection(settings):
     products = Collection.get_first_root_node().add_child(name="Products")
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "COLLECTION": "Products"}

@@ -160,5 +160,7 @@ def test_thirty_percent_of_calls_failing_still_completes_every_job(fake_api, use
     failed_calls = sum(r.fault is not None for r in fake_api.requests)
     record("thirty_percent_faults", jobs=len(ids), api_calls=fake_api.image_calls, failed_calls=failed_calls,
            retried_jobs=GenerationJob.objects.filter(pk__in=ids, attempts__gt=1).count())
-    assert failed_calls >= 5  # the faults really happened
+    # The faults really happened: of the 30-odd calls, 9 fail on average; fewer than 2 in about one run in 3,000
+    # (5 was too tight: fewer than 5 in about one run in 85).
+    assert failed_calls >= 2
     assert GenerationJob.objects.filter(pk__in=ids, attempts__gt=1).exists()

@@ -224,6 +224,8 @@ def test_the_error_class_decides_the_retry_and_the_double_charge_mark(error, ret
     job = run(jobs.submit_generation("A mug"))
     assert job.error_code == error.code
     assert job.api_state == (GenerationJob.ApiState.CALLING if billed else GenerationJob.ApiState.NOT_CALLED)
+    # The editor's message promises another attempt only when there will be one.
+    assert ("will be retried" in job.error_message) is retried
     if not retried:
         assert job.status == Status.FAILED
         return
@@ -241,6 +243,8 @@ def test_the_attempts_run_out(fake_api, settings):
     job = run(job)
     assert job.status == Status.FAILED
     assert job.error_code == "provider_unavailable"
+    assert job.error_message == ("The image service is temporarily unavailable. "
+                                 "It failed 2 times; the job was not tried again.")
     assert fake_api.image_calls == 2
 
 

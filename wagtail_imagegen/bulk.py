@@ -21,9 +21,8 @@ from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
-from . import governance, jobs, tasks
+from . import governance, jobs, permissions, tasks
 from .catalog import JobSpec, ModelSpec
-from .compat import get_image_permission_policy
 from .models import GenerationBatch, GenerationJob, GenerationOutput, JobSourceImage
 
 Status = GenerationJob.Status
@@ -102,11 +101,7 @@ def validate_recipe(recipe: Recipe) -> tuple[jobs.Target, JobSpec]:
 
 def usable_images(images: Sequence[Any], model: ModelSpec, user: Any) -> tuple[list[Any], list[tuple[Any, str]]]:
     """Split images into those the user may edit (one permission query for all) and those left out."""
-    allowed = None
-    if user is not None:
-        policy = get_image_permission_policy()
-        allowed = set(policy.instances_user_has_permission_for(user, "choose")
-                      .filter(pk__in=[image.pk for image in images]).values_list("pk", flat=True))
+    allowed = permissions.choosable_ids(user, images) if user is not None else None
     usable, skipped = [], []
     for image in images:
         if allowed is not None and image.pk not in allowed:
@@ -129,8 +124,7 @@ def plan_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
     usable, skipped = usable_images(images, target.model, user)
     if not usable:
         raise ValidationError({"images": _("None of the chosen images can be used.")})
-    # Variants go to their source image's collection (fetched at once, not one query an image).
-    collections = Collection.objects.in_bulk({image.collection_id for image in usable})
+    collections = destinations(usable, user)
     new_jobs = [
         jobs.build_job(kind=GenerationJob.Kind.EDIT, prompt=recipe.prompt, invariants=recipe.invariants,
                        spec=spec, target=target, images=(image,),
@@ -139,6 +133,19 @@ def plan_batch(images: Sequence[Any], recipe: Recipe, *, user: Any = None,
         for image in usable
     ]
     return Plan(recipe, new_jobs, skipped)
+
+
+def destinations(images: Sequence[Any], user: Any) -> dict[Any, Collection]:
+    """Each source collection's destination, in a few queries for the whole batch: variants go to their source
+    image's collection where the user may add images, else to the COLLECTION setting's (as jobs.py's edits)."""
+    collections = Collection.objects.in_bulk({image.collection_id for image in images})
+    if user is None:
+        return collections
+    addable = set(permissions.addable_collections(user).filter(pk__in=collections).values_list("pk", flat=True))
+    if addable != set(collections):
+        fallback = jobs.destination_collection(None, None, user)  # ValidationError when it is closed too
+        collections = {pk: collection if pk in addable else fallback for pk, collection in collections.items()}
+    return collections
 
 
 def estimate_batch(images: Sequence[Any], recipe: Recipe) -> Decimal:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
-from . import catalog, conf, jobs, lifecycle, presets
+from . import catalog, conf, governance, jobs, lifecycle, presets
 from .catalog import ASPECT_RATIOS, RESOLUTIONS, FixedSizes, JobSpec, ModelSpec, TieredSizes
 from .models import GenerationJob, GenerationOutput
 
@@ -289,7 +289,8 @@ class ImageGenForm(forms.Form):
         jobs.py refuses either: then neither is queued."""
         compare = self.compare_target()
         try:
-            with transaction.atomic():  # jobs are enqueued on commit: a refused second job unqueues the first
+            # Jobs are enqueued on commit: a refused second job unqueues the first. The pair is one submission.
+            with transaction.atomic(), governance.one_submission(user):
                 job = self.submit_to(user, self.spec(), self.provider_alias)
                 if compare is not None:
                     try:

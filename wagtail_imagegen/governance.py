@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -184,6 +185,22 @@ def check_submission_rate(user: Any) -> None:
         )
 
 
+# Set inside one_submission(): the admissions inside it have been counted already.
+_counted_submission: ContextVar[bool] = ContextVar("imagegen_counted_submission", default=False)
+
+
+@contextmanager
+def one_submission(user: Any) -> Iterator[None]:
+    """Count everything submitted inside as one submission (one click in the editor that queues a job on two
+    image services side by side); the jobs' budgets are still checked one by one."""
+    check_submission_rate(user)
+    token = _counted_submission.set(True)
+    try:
+        yield
+    finally:
+        _counted_submission.reset(token)
+
+
 @contextmanager
 def admission(user: Any, cost: Decimal, provider: str | None = None) -> Iterator[None]:
     """Admit a submission of estimated `cost`: the jobs created inside count at once against the budgets.
@@ -191,7 +208,8 @@ def admission(user: Any, cost: Decimal, provider: str | None = None) -> Iterator
     Raises ValidationError (nothing is reserved or created) when a budget or the submission rate says no.
     """
     with transaction.atomic():
-        check_submission_rate(user)
+        if not _counted_submission.get():
+            check_submission_rate(user)
         if budget_settings():
             lock_budgets()
             check_budgets(user, cost, provider)

@@ -24,7 +24,6 @@ from wagtail.models import Collection
 
 from . import catalog, conf, governance, permissions, pricing, reports, tasks
 from .catalog import JobSpec, ModelSpec
-from .compat import get_image_permission_policy
 from .models import GenerationBatch, GenerationJob, GenerationOutput, ImageVariant, JobSourceImage
 from .providers.base import ProviderConfig, model_gone_message
 
@@ -133,9 +132,9 @@ def validate_sources(images: Sequence[Any], model: ModelSpec, user: Any) -> dict
     problem = catalog.inputs_problem(len(images), False, model, kind=GenerationJob.Kind.EDIT)
     if problem:
         return problem
-    policy = get_image_permission_policy()
+    allowed = permissions.choosable_ids(user, images) if user is not None else None
     for image in images:
-        if user is not None and not policy.user_has_permission_for_instance(user, "choose", image):
+        if allowed is not None and image.pk not in allowed:
             return {"images": _("You may not use the image “%(title)s”.") % {"title": image.title}}
         if getattr(image, "is_svg", lambda: False)() or not image.width or not image.height:
             return {"images": _("“%(title)s” is not a raster image (PNG, JPEG or WebP).") % {"title": image.title}}
@@ -184,11 +183,18 @@ def resolve_collection(collection: Any, user: Any) -> Collection:
     return found
 
 
+def destination_collection(source: Collection | None, collection: Any, user: Any) -> Collection:
+    """Where a job's images go: an edit's into its source image's collection when the user may add images
+    there, else (and for a generation) into `collection` or the COLLECTION setting, if the user may add there."""
+    if source is not None and (user is None or permissions.can_add_images_to(user, source)):
+        return source
+    destination = resolve_collection(collection, user)
+    check_collection(destination, user)
+    return destination
+
+
 def check_collection(collection: Collection, user: Any) -> None:
-    if user is None:
-        return
-    allowed = get_image_permission_policy().collections_user_has_permission_for(user, "add")
-    if not allowed.filter(pk=collection.pk).exists():
+    if user is not None and not permissions.can_add_images_to(user, collection):
         raise ValidationError({"collection": _("You may not add images to the collection “%(name)s”.") % {
             "name": collection.name}})
 
@@ -285,9 +291,7 @@ def submit(
                       or validate_mask(mask_data, images[0]))
     if errors:
         raise ValidationError(errors)
-    destination = images[0].collection if images else resolve_collection(collection, user)
-    if not images:
-        check_collection(destination, user)
+    destination = destination_collection(images[0].collection if images else None, collection, user)
     job = build_job(kind=kind, prompt=prompt, invariants=invariants, spec=spec, target=target, images=images,
                     collection=destination, label=label, batch=batch, parent_output=parent_output, user=user)
     # Budgets and the per-user submission rate: a refused submission queues nothing.

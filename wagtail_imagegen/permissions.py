@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from wagtail.images import get_image_model
+from wagtail.models import Collection
 from wagtail.permission_policies.base import OwnershipPermissionPolicy
 
 from .compat import get_image_permission_policy
@@ -155,6 +156,22 @@ def choosable_images(user: Any) -> QuerySet:
 
 def can_choose_image(user: Any, image: Any) -> bool:
     return choosable_images(user).filter(pk=image.pk).exists()
+
+
+def choosable_ids(user: Any, images: Any) -> set[Any]:
+    """Of `images`, the pks of those the user could choose (one query for all)."""
+    return set(choosable_images(user).filter(pk__in=[image.pk for image in images]).values_list("pk", flat=True))
+
+
+def addable_collections(user: Any) -> QuerySet:
+    """The collections the user may add images to (Wagtail's "add" collection permission)."""
+    if not is_active(user):
+        return Collection.objects.none()
+    return get_image_permission_policy().collections_user_has_permission_for(user, "add")
+
+
+def can_add_images_to(user: Any, collection: Any) -> bool:
+    return addable_collections(user).filter(pk=collection.pk).exists()
 
 
 def can_edit_image(user: Any, image: Any) -> bool:

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import catalog, conf, governance, outputs, pricing, ratelimits, reports
 from .catalog import ModelSpec
@@ -287,8 +288,13 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 def retry_or_fail(job: GenerationJob, token: str, code: str, message: str, *, detail: str = "",
                   retry_after: float | None = None) -> str:
+    """Try a passing failure again later, or give up after max_attempts; the editor's message says which."""
     if job.attempts >= job.max_attempts:
-        return fail(job, token, code, message, detail=detail)
+        gave_up = ngettext("It failed %(count)d time; the job was not tried again.",
+                           "It failed %(count)d times; the job was not tried again.", job.attempts)
+        return fail(job, token, code, f"{message} {gave_up % {'count': job.attempts}}", detail=detail)
+    will_retry = _("The job will be retried.")
+    message = f"{message} {will_retry}"
     eta = timezone.now() + timedelta(seconds=backoff(job.attempts, retry_after))
     with transaction.atomic():
         fenced(job, token, **release(status=Status.QUEUED, next_attempt_at=eta, api_state=job.api_state,

@@ -390,7 +390,7 @@ class QuotaExceeded(ProviderError):
 
 class RateLimited(Retryable):
     code = "rate_limited"
-    default_message = _("The image service is busy with too many requests. The job will be retried.")
+    default_message = _("The image service is busy with too many requests.")
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
@@ -404,7 +404,7 @@ class ProviderUnavailable(Retryable):
     """The API could not be reached, or answered that it is in trouble (408, 409, 5xx)."""
 
     code = "provider_unavailable"
-    default_message = _("The image service is temporarily unavailable. The job will be retried.")
+    default_message = _("The image service is temporarily unavailable.")
 
 
 class ConnectionLost(ProviderUnavailable, MayHaveCharged):
@@ -413,7 +413,7 @@ class ConnectionLost(ProviderUnavailable, MayHaveCharged):
 
 class ProviderTimeout(Retryable, MayHaveCharged):
     code = "timeout"
-    default_message = _("The image service took too long to answer. The job will be retried.")
+    default_message = _("The image service took too long to answer.")
 
 
 class BadResponse(ProviderError):
