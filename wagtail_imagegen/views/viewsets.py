@@ -224,8 +224,7 @@ class AIImagesViewSetGroup(ViewSetGroup):
 
     def get_menu_item(self, order: int | None = None) -> SubmenuMenuItem:
         # Other modules add items with @hooks.register("register_imagegen_menu_item"), on 7.4 as on 8.x.
-        menu = Menu(register_hook_name="register_imagegen_menu_item", construct_hook_name="construct_imagegen_menu",
-                    items=self.get_submenu_items())
+        menu = Menu(register_hook_name="register_imagegen_menu_item", items=self.get_submenu_items())
         return SubmenuMenuItem(self.menu_label, menu, name=self.menu_name, icon_name=self.menu_icon,
                                order=self.menu_order)
 
