@@ -13,7 +13,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.staticfiles import versioned_static
 
 from . import reports
-from .views import batches, library
+from .views import batches, describe, library
 from .views import remake as remake_views
 from .views import reports as report_views
 from .views.health import HealthSummaryItem
@@ -21,6 +21,8 @@ from .views.health import HealthSummaryItem
 app_name = "wagtail_imagegen_library"
 urlpatterns = [
     path("images/<int:image_id>/variants/", library.image_variants, name="image_variants"),
+    path("images/<int:image_id>/alt-text/", describe.alt_text_section, name="alt_text"),
+    path("images/<int:image_id>/describe/", describe.describe_image, name="describe_image"),
     path("batches/", batches.batch_index, name="batches"),
     path("batches/<uuid:pk>/", batches.batch_detail, name="batch"),
     path("batches/<uuid:pk>/grid/", batches.batch_grid, name="batch_grid"),

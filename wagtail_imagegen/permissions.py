@@ -169,6 +169,18 @@ def can_edit_image(user: Any, image: Any) -> bool:
     return is_active(user) and get_image_permission_policy().user_has_permission_for_instance(user, "change", image)
 
 
+def can_describe(user: Any, image: Any) -> bool:
+    """May have a vision model write the image's alt text: generate, and change the image in Wagtail."""
+    return can_generate(user) and can_edit_image(user, image)
+
+
+def describable_images(user: Any) -> QuerySet:
+    """The images whose alt text the user may have written (the bulk action's selection, in one query)."""
+    if not can_generate(user):
+        return get_image_model()._default_manager.none()
+    return get_image_permission_policy().instances_user_has_any_permission_for(user, ["change"])
+
+
 # ---------------------------------------------------------------------------------------------------
 # Restriction: a job that shows an image the user could not choose
 # ---------------------------------------------------------------------------------------------------

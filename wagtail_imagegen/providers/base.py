@@ -194,6 +194,38 @@ def one_image_a_call(n: int, call: Callable[[], ImageResult]) -> ImageResult:
                    usage=sum(usages[1:], usages[0]) if usages else None, metadata=metadata)
 
 
+@dataclass(frozen=True)
+class DescribeRequest:
+    """Ask a vision model for an image's alt text, in `language` (a code; `language_name` in English names it
+    to the model), at most `max_length` characters. The generation prompt is never part of it."""
+
+    image: InputImage
+    language: str
+    language_name: str
+    max_length: int = 125
+    model: str = ""  # the vision model; empty: the provider's own choice
+
+
+@dataclass(frozen=True)
+class Description:
+    """A vision model's alt text for an image, with what it cost."""
+
+    text: str
+    usage: Usage | None = None
+    request_id: str | None = None
+    model: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def shortened(text: str, max_length: int) -> str:
+    """`text` on one line, cut at a word boundary to at most `max_length` characters."""
+    text = " ".join(text.split()).strip().strip('"“”')
+    if len(text) <= max_length:
+        return text
+    cut = text[:max_length + 1].rsplit(" ", 1)[0] if " " in text[:max_length + 1] else text[:max_length]
+    return cut[:max_length].rstrip(" ,;:-")
+
+
 class FileCache(Protocol):
     """Where a provider remembers the files it uploaded, by the bytes' SHA-256 (the app keeps them in the
     database, scoped to the provider alias and the key's fingerprint: provider_files.py)."""
@@ -473,6 +505,8 @@ class ImageProvider:
     default_base_url: ClassVar[str | None] = None
     api_key_environment: ClassVar[tuple[str, ...]] = ("IMAGEGEN_API_KEY", "OPENAI_API_KEY")
     is_demo: ClassVar[bool] = False
+    # Whether describe() can write alt text (a vision model behind the same account).
+    describes: ClassVar[bool] = False
     requires_api_key: ClassVar[bool] = True
     requires_base_url: ClassVar[bool] = False
 
@@ -505,6 +539,14 @@ class ImageProvider:
 
     def edit(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
         raise Unsupported(_("This image service cannot edit images."), param="image")
+
+    def vision_model(self) -> str:
+        """The model describe() asks unless the request names one."""
+        return self.model
+
+    def describe(self, request: DescribeRequest) -> Description:
+        """Alt text for `request.image` from a vision model, or Unsupported."""
+        raise Unsupported(_("This image service cannot describe images."), param="image")
 
     def close(self) -> None:
         """Release network resources."""
