@@ -46,6 +46,8 @@ INVALID_FORM = statuses(302, 403, 400, 400, 400, 403, 400)
 USAGE = statuses(302, 302, 302, 302, 302, 200, 200)
 # The mug's edit page's Variants section: for those who may edit the mug.
 VARIANTS = statuses(302, 403, 200, 200, 403, 200, 200)
+# "Describe with AI" on the mug: for those who may generate and edit the mug (back to its edit page).
+DESCRIBE = statuses(302, 403, 302, 302, 403, 403, 302)
 
 ESTIMATE_DATA = {"prompt": "A lighthouse", "size": "1024x1024", "quality": "low", "background": "auto",
                  "output_format": "png", "n": 1}
@@ -70,6 +72,8 @@ ROWS = {
     "wagtail_imagegen:output_refine": ("post", {"prompt": "Make it blue"}, ACT_NEW_JOB),
     "wagtail_imagegen:output_final": ("post", None, ACT_NEW_JOB),
     "wagtail_imagegen_library:image_variants": ("get", None, VARIANTS),
+    "wagtail_imagegen_library:alt_text": ("get", None, VARIANTS),
+    "wagtail_imagegen_library:describe_image": ("post", None, DESCRIBE),
     "wagtail_imagegen_library:batches": ("get", None, LISTS),
     "wagtail_imagegen_library:batch": ("get", None, THE_OWNERS),
     "wagtail_imagegen_library:batch_grid": ("get", None, THE_OWNERS),
@@ -164,7 +168,7 @@ def test_each_role_gets_exactly_its_status(world, name):
 
 
 def test_the_matrix_is_every_url_times_every_role():
-    assert len(ROWS) * len(ROLES) == 29 * 7
+    assert len(ROWS) * len(ROLES) == 31 * 7
 
 
 @pytest.mark.parametrize("role", ["colleague", "limited"])

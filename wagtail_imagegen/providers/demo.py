@@ -141,7 +141,8 @@ def main_colours(data: bytes) -> tuple[Any, Any]:
     """The names (lazy: translated where they are rendered) of the two most common colours; the second may
     be empty."""
     with Image.open(io.BytesIO(data)) as image:
-        pixels = list(image.convert("RGB").resize((24, 24)).getdata())
+        raw = image.convert("RGB").resize((24, 24)).tobytes()
+    pixels = [tuple(raw[start:start + 3]) for start in range(0, len(raw), 3)]
     counts = Counter(nearest_colour(pixel) for pixel in pixels)
     names = [name for name, _count in counts.most_common(2)]
     return names[0], names[1] if len(names) > 1 else ""
