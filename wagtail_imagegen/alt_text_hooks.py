@@ -1,25 +1,16 @@
-"""Admin hooks for alt text: the section on the image edit page, the bulk action, and the editor's save that
-makes a machine-written description the editor's own."""
+"""Admin hooks for alt text: the section on the image edit page and the bulk action. (An editor's save of the
+image, which makes a machine-written description theirs, is seen in Wagtail's audit log: describing.py.)"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.urls import reverse
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.staticfiles import versioned_static
 
-from . import describing
 from .views.describe import DescribeBulkAction
 
 hooks.register("register_bulk_action", DescribeBulkAction)
-
-
-@hooks.register("after_edit_image")
-def editor_saved_description(request: Any, image: Any) -> None:
-    """The editor saved the form with the description in it: the text is theirs now, never rewritten."""
-    describing.clear_mark(image)
 
 
 @hooks.register("insert_editor_js")

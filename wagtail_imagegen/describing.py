@@ -2,7 +2,8 @@
 
 The description is written only where the field is empty or still holds the text a model wrote (its
 MachineDescription mark); an editor's text is kept, and the job says so. Saving the image's edit form
-removes the mark (library_hooks.py's after_edit_image hook): from then on the text is the editor's.
+removes the mark: from then on the text is the editor's. Wagtail has no hook after an image is edited, but it
+logs every such save as a "wagtail.edit" entry of its audit log (7.4 and 8.x alike), which this module watches.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ import importlib.util
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from wagtail.images import get_image_model
+from wagtail.models import ModelLogEntry
 
 from . import alt_text
 from .inputs import source_input
@@ -98,6 +103,10 @@ def write(job: GenerationJob, description: Description) -> dict[str, Any]:
     return {**outcome, "written": True}
 
 
-def clear_mark(image: Any) -> None:
-    """An editor saved the image: its description is theirs now."""
-    MachineDescription.objects.filter(image=image).delete()
+@receiver(post_save, sender=ModelLogEntry, dispatch_uid="wagtail_imagegen.describing.editor_saved_image")
+def editor_saved_image(sender: type, instance: ModelLogEntry, created: bool, **kwargs: Any) -> None:
+    """An editor saved the image (its edit form, or any admin edit Wagtail logs): the description is theirs now."""
+    if not created or instance.action != "wagtail.edit" or instance.user_id is None:
+        return
+    if instance.content_type_id == ContentType.objects.get_for_model(get_image_model()).pk:
+        MachineDescription.objects.filter(image_id=instance.object_id).delete()

@@ -84,7 +84,9 @@ class DescribeBulkAction(ImageBulkAction):
     @cached_property
     def describable_ids(self) -> set[int]:
         """The selected images this user may have described: one query, not one per image."""
-        selected = [pk for pk in self.request.GET.getlist("id") if pk.isdigit()]
+        selected = self.request.GET.getlist("id")
+        if "all" in selected:
+            selected = self.get_all_objects_in_listing_query(self.request.GET.get("childOf"))
         images = permissions.describable_images(self.request.user)
         return set(images.filter(pk__in=selected).values_list("pk", flat=True))
 

@@ -1,0 +1,194 @@
+"""Alt text by a vision model, in process: keep -> describe job -> tasks.run_job against the fake's /v1/responses
+on 127.0.0.1. The text is written in the site's language, marked machine-written, never the prompt, never over an
+editor's text; saving the image's edit form makes it the editor's; the bulk action and the edit page's button."""
+
+from __future__ import annotations
+
+from html import unescape
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from wagtail.images import get_image_model
+from wagtail.models import Locale
+
+from wagtail_imagegen import alt_text, describing, jobs, tasks
+from wagtail_imagegen.models import GenerationJob, MachineDescription
+from wagtail_imagegen.providers.base import Description
+
+from .conftest import grant
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("use_fake_api")]
+Status, Kind = GenerationJob.Status, GenerationJob.Kind
+PROMPT = "A red bicycle leaning on a wall"
+ACTION_URL = reverse("wagtail_bulk_action", args=["wagtailimages", "image", "imagegen_describe"])
+
+
+def run(job: GenerationJob) -> GenerationJob:
+    tasks.run_job(str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def descriptions() -> Any:
+    return GenerationJob.objects.filter(kind=Kind.DESCRIBE)
+
+
+@pytest.fixture
+def kept(editor, editorial) -> Any:
+    """A generated image the editor kept (the keep queued its description)."""
+    job = run(jobs.submit_generation(PROMPT, n=1, quality="low", user=editor))
+    assert job.status == Status.SUCCEEDED, job.error_message
+    return jobs.keep(job.outputs.get(), user=editor).image
+
+
+@pytest.fixture
+def german(settings):
+    settings.LANGUAGE_CODE = "de"
+
+
+def described(image) -> Any:
+    image = get_image_model().objects.get(pk=image.pk)
+    return image
+
+
+@pytest.mark.usefixtures("german")
+def test_keeping_an_output_describes_it_in_the_sites_language_marked_and_costed(kept, fake_api):
+    job = run(descriptions().get())
+    assert job.status == Status.SUCCEEDED, job.error_message
+    image = described(kept)
+    assert image.description.startswith("Ein Bild, überwiegend in ") and len(image.description) <= 125
+    assert image.description != PROMPT and job.response["written"] and job.response["language"] == "de"
+    mark = MachineDescription.objects.get(image=image)
+    assert mark.text == image.description and mark.job == job
+    # The mainline model's tokens at its price, as the usage report sums them.
+    assert job.usage["mainline_model"] == job.model == "gpt-5.6-luna" and job.actual_cost > 0
+    call = fake_api.requests[-1]
+    assert call.path == "/v1/responses" and call.json["store"] is False and "tools" not in call.json
+    assert PROMPT not in str(call.json) and "in German" in job.prompt
+
+
+def test_the_default_locale_names_the_language_where_wagtail_i18n_is_on(kept, settings):
+    settings.WAGTAIL_I18N_ENABLED = True
+    settings.LANGUAGE_CODE = "fr"
+    settings.WAGTAIL_CONTENT_LANGUAGES = settings.LANGUAGES = [("fr", "French"), ("en", "English")]
+    Locale.objects.update(language_code="fr")
+    assert alt_text.language_of(kept) == "fr"
+    descriptions().delete()  # the keep's, queued in English before the switch
+    job = run(alt_text.describe(kept, user=None))
+    assert described(kept).description.startswith("Une image surtout en ")
+    assert job.response["language"] == "fr"
+
+
+def test_an_editors_text_is_never_replaced_and_the_job_says_it_was_kept(kept, editor):
+    image = described(kept)
+    image.description = "A bicycle on the harbour wall"
+    image.save()
+    job = run(descriptions().get())  # queued at keep, finished after the editor typed
+    assert job.status == Status.SUCCEEDED and job.response["kept_editor_text"] and not job.response["written"]
+    assert described(kept).description == "A bicycle on the harbour wall"
+    # Asked again, it still keeps it; a keep skips such an image altogether.
+    assert run(alt_text.describe(kept, user=editor)).response["kept_editor_text"]
+    assert described(kept).description == "A bicycle on the harbour wall"
+
+
+def test_a_machine_written_text_may_be_replaced_by_a_newer_description(kept, editor):
+    first = run(descriptions().get())
+    MachineDescription.objects.filter(image=kept).update(text="An old machine text")
+    get_image_model().objects.filter(pk=kept.pk).update(description="An old machine text")
+    second = run(alt_text.describe(kept, user=editor))
+    assert second.response["written"] and described(kept).description == first.response["text"]
+
+
+def test_the_prompt_is_never_written_as_the_description(kept, editor):
+    job = descriptions().get()
+    outcome = describing.write(job, Description(text=PROMPT.upper()))
+    assert outcome["echoed_prompt"] and not outcome["written"] and described(kept).description == ""
+
+
+def test_saving_the_image_edit_form_makes_the_text_the_editors(kept, editor_client):
+    run(descriptions().get())
+    image = described(kept)
+    form = {"title": image.title, "collection": image.collection_id, "tags": "", "description": image.description,
+            "focal_point_x": "", "focal_point_y": "", "focal_point_width": "", "focal_point_height": ""}
+    response = editor_client.post(reverse("wagtailimages:edit", args=[image.pk]), form)
+    assert response.status_code == 302
+    assert not MachineDescription.objects.filter(image=image).exists()
+    job = run(alt_text.describe(image, user=None))
+    assert job.response["kept_editor_text"] and described(image).description == image.description
+
+
+def test_no_description_on_keep_when_the_settings_say_so(editor, editorial, settings):
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "ALT_TEXT": {"ON_KEEP": False}}
+    job = run(jobs.submit_generation(PROMPT, n=1, quality="low", user=editor))
+    jobs.keep(job.outputs.get(), user=editor)
+    assert not descriptions().exists()
+
+
+def test_a_budget_refusal_never_stops_a_keep(editor, editorial, settings):
+    job = run(jobs.submit_generation(PROMPT, n=1, quality="low", user=editor))
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "BUDGETS": {"SITE": 0.000001}}
+    output = jobs.keep(job.outputs.get(), user=editor)
+    assert output.state == "kept" and not descriptions().exists()
+
+
+# --- the edit page's button and section ------------------------------------------------------------
+
+
+def test_the_button_queues_a_description_and_answers_the_script_with_its_status_url(kept, editor_client):
+    descriptions().delete()
+    response = editor_client.post(reverse("wagtail_imagegen_library:describe_image", args=[kept.pk]),
+                                  HTTP_ACCEPT="application/json")
+    assert response.status_code == 202
+    job = descriptions().get()
+    assert response.json()["status_url"] == reverse("wagtail_imagegen:job_status", args=[job.pk])
+    run(job)
+    html = editor_client.get(reverse("wagtail_imagegen_library:alt_text", args=[kept.pk])).content.decode()
+    assert "Written by AI" in html and "Describe with AI" in html
+
+
+def test_asking_twice_while_one_is_queued_queues_one(kept, editor):
+    assert alt_text.describe(kept, user=editor) == descriptions().get()
+
+
+def test_a_reviewer_who_may_edit_the_image_may_not_describe_it(kept, reviewer, reviewer_client, editorial):
+    grant(reviewer, collections={editorial: ("change",)}, group_name="Image editors")
+    url = reverse("wagtail_imagegen_library:describe_image", args=[kept.pk])
+    assert reviewer_client.post(url, HTTP_ACCEPT="application/json").status_code == 403
+    section = reviewer_client.get(reverse("wagtail_imagegen_library:alt_text", args=[kept.pk]))
+    assert section.status_code == 200 and "Describe with AI" not in section.content.decode()
+
+
+def test_every_edit_page_gets_the_controller_that_adds_the_section(make_image, editor_client, editor, editorial):
+    image = make_image(collection=editorial, uploaded_by_user=editor)
+    html = editor_client.get(reverse("wagtailimages:edit", args=[image.pk])).content.decode()
+    assert 'data-controller="imagegen-alt-text"' in html and "library/alt-text.js" in html
+
+
+# --- the bulk action ---------------------------------------------------------------------------------
+
+
+def test_the_bulk_action_describes_the_free_images_and_keeps_editors_text(make_image, editor, editor_client,
+                                                                          editorial):
+    free = [make_image(f"Free {n}", collection=editorial, uploaded_by_user=editor) for n in range(2)]
+    written = make_image("Written", collection=editorial, uploaded_by_user=editor, description="A harbour")
+    query = "?" + "&".join(f"id={image.pk}" for image in [*free, written])
+    page = editor_client.get(ACTION_URL + query)
+    assert page.status_code == 200 and [image.pk for image in page.context["editor_text"]] == [written.pk]
+    response = editor_client.post(ACTION_URL + query + "&next=/admin/images/", follow=True)
+    assert response.status_code == 200
+    assert {job.sources.get().image_id for job in descriptions()} == {image.pk for image in free}
+    said = [unescape(str(message)).strip() for message in response.context["messages"]]
+    assert said == ["Descriptions of 2 images are on their way. 1 image keeps its editor's alt text."]
+    for job in descriptions():
+        assert run(job).status == Status.SUCCEEDED
+    assert all(described(image).description.startswith("A picture mostly") for image in free)
+    assert described(written).description == "A harbour"
+
+
+def test_the_bulk_action_leaves_out_images_the_user_may_not_edit(make_image, editor, editor_client, editorial):
+    theirs = make_image("Someone else's", collection=editorial)  # editorial: add and choose, not change
+    page = editor_client.get(ACTION_URL + f"?id={theirs.pk}")
+    assert [item["item"].pk for item in page.context["items_with_no_access"]] == [theirs.pk]
+    editor_client.post(ACTION_URL + f"?id={theirs.pk}")
+    assert not descriptions().exists()
