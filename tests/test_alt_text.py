@@ -192,3 +192,54 @@ def test_the_bulk_action_leaves_out_images_the_user_may_not_edit(make_image, edi
     assert [item["item"].pk for item in page.context["items_with_no_access"]] == [theirs.pk]
     editor_client.post(ACTION_URL + f"?id={theirs.pk}")
     assert not descriptions().exists()
+
+
+# --- wagtail-ai ----------------------------------------------------------------------------------------
+
+WAGTAIL_AI_STUB = {
+    "wagtail_ai/__init__.py": "",
+    "wagtail_ai/ai/base.py": "import enum\n\nclass BackendFeature(enum.Enum):\n"
+                             "    TEXT_COMPLETION = 'TEXT_COMPLETION'\n    IMAGE_DESCRIPTION = 'IMAGE_DESCRIPTION'\n",
+    # wagtail-ai's documented backend API: get_backend(feature).describe_image(image_file=, prompt=).text()
+    "wagtail_ai/ai/__init__.py": (
+        "from .base import BackendFeature\nCALLS = []\n\nclass Answer:\n    def __init__(self, text):\n"
+        "        self._text = text\n    def text(self):\n        return self._text\n\nclass Backend:\n"
+        "    def describe_image(self, *, image_file, prompt):\n        CALLS.append((image_file.name, prompt))\n"
+        "        return Answer('  A harbour at dawn, described by wagtail-ai  ')\n\n"
+        "def get_backend(feature=BackendFeature.TEXT_COMPLETION):\n"
+        "    assert feature is BackendFeature.IMAGE_DESCRIPTION\n    return Backend()\n"),
+}
+
+
+@pytest.fixture
+def wagtail_ai(tmp_path, monkeypatch, settings):
+    """A stand-in for wagtail-ai with its backend API, installed and configured."""
+    import sys
+
+    for name, source in WAGTAIL_AI_STUB.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings.WAGTAIL_AI = {"IMAGE_DESCRIPTION_BACKEND": "default"}
+    yield
+    for name in [name for name in sys.modules if name.startswith("wagtail_ai")]:
+        del sys.modules[name]
+
+
+@pytest.mark.usefixtures("wagtail_ai")
+def test_wagtail_ais_describer_is_used_where_it_is_installed_and_configured(kept, fake_api):
+    from wagtail_ai import ai
+
+    calls = len(fake_api.requests)
+    job = run(descriptions().get())
+    assert job.status == Status.SUCCEEDED and job.response["describer"] == "wagtail-ai"
+    assert described(kept).description == "A harbour at dawn, described by wagtail-ai"
+    assert len(ai.CALLS) == 1 and ai.CALLS[0][1] == job.sent_prompt
+    assert len(fake_api.requests) == calls  # our provider was not asked
+
+
+@pytest.mark.usefixtures("wagtail_ai")
+def test_the_describer_setting_keeps_ours(kept, settings, fake_api):
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "ALT_TEXT": {"DESCRIBER": "imagegen"}}
+    job = run(descriptions().get())
+    assert "describer" not in job.response and fake_api.requests[-1].path == "/v1/responses"

@@ -68,7 +68,8 @@ def describe_with_wagtail_ai(job: GenerationJob) -> Description:
     text = shortened(text or "", int(alt_text.alt_text_settings()["MAX_LENGTH"]))
     if not text:
         raise UnusableResponse(status=200, detail="wagtail-ai's describer answered with no text")
-    return Description(text=text, model="wagtail-ai", metadata={"describer": "wagtail-ai"})
+    return Description(text=text, model="wagtail-ai",
+                       metadata={"describer": "wagtail-ai", "cost": "estimated: wagtail-ai reports no usage"})
 
 
 # ---------------------------------------------------------------------------------------------------
