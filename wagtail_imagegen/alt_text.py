@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     # "auto": wagtail-ai's describer where it is installed and configured, else ours; "imagegen"; "wagtail-ai".
     "DESCRIBER": "auto",
 }
+DESCRIBERS = ("auto", "imagegen", "wagtail-ai")
 Kind = GenerationJob.Kind
 
 
