@@ -4,6 +4,8 @@
  * new text into the form's description field, so saving the form keeps it (and makes it the editor's).
  * Strings come from the server-rendered section or through gettext (djangojs.po).
  */
+import { editedImageId, fetchSection, sectionContainer } from './edit-page.js';
+
 const { Controller } = window.StimulusModule;
 const POLL_MS = 1000;
 const gettext = (text) => (window.gettext ? window.gettext(text) : text);
@@ -20,13 +22,9 @@ export class AltTextController extends Controller {
   static values = { editUrl: String, sectionUrl: String, catalogUrl: String };
 
   async connect() {
-    this.imageId = this.editedImageId();
+    this.imageId = editedImageId(this.editUrlValue);
     if (!this.imageId) return;
-    this.container = document.createElement('div');
-    this.container.dataset.imagegenAltTextSection = '';
-    const form = document.querySelector('.focal-point-chooser')?.closest('form');
-    if (form) form.after(this.container);
-    else document.querySelector('main')?.append(this.container);
+    this.container = sectionContainer('imagegen-alt-text-section');
     this.container.addEventListener('click', (event) => {
       const button = event.target.closest('[data-imagegen-describe]');
       if (button) this.describe(event, button);
@@ -40,18 +38,9 @@ export class AltTextController extends Controller {
     this.container?.remove();
   }
 
-  /** The image id when this is the image edit page ("/admin/images/0/" is the pattern), else null. */
-  editedImageId() {
-    const escaped = this.editUrlValue.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const match = window.location.pathname.match(new RegExp(`^${escaped.replace('/0/', '/(\\d+)/')}$`));
-    return match ? match[1] : null;
-  }
-
   async load() {
-    const address = this.sectionUrlValue.replace('/0/', `/${this.imageId}/`);
-    const response = await fetch(address, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
-    if (!response.ok || response.redirected) return;
-    this.container.innerHTML = await response.text();
+    const html = await fetchSection(this.sectionUrlValue, this.imageId);
+    if (html !== null) this.container.innerHTML = html;
   }
 
   say(text) {
