@@ -118,6 +118,31 @@ def test_saving_the_image_edit_form_makes_the_text_the_editors(kept, editor_clie
     assert job.response["kept_editor_text"] and described(image).description == image.description
 
 
+def test_a_described_image_can_still_be_deleted_and_its_job_stays_for_the_cost(kept):
+    job = run(descriptions().get())
+    get_image_model().objects.get(pk=kept.pk).delete()
+    job.refresh_from_db()
+    assert job.described_image is None and job.actual_cost > 0
+
+
+def test_an_image_deleted_before_its_description_fails_the_job_with_a_reason(kept):
+    job = descriptions().get()
+    get_image_model().objects.get(pk=kept.pk).delete()
+    job = run(job)
+    assert job.status == Status.FAILED and "deleted" in job.error_message
+
+
+def test_a_describe_job_of_an_image_one_may_not_choose_is_restricted(kept, colleague, editor):
+    from wagtail.models import Collection
+
+    from wagtail_imagegen import permissions
+
+    job = descriptions().get()
+    hidden = Collection.get_first_root_node().add_child(name="Hidden")
+    get_image_model().objects.filter(pk=kept.pk).update(collection=hidden)
+    assert permissions.is_restricted(editor, job)
+
+
 def test_no_description_on_keep_when_the_settings_say_so(editor, editorial, settings):
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "ALT_TEXT": {"ON_KEEP": False}}
     job = run(jobs.submit_generation(PROMPT, n=1, quality="low", user=editor))
@@ -177,7 +202,7 @@ def test_the_bulk_action_describes_the_free_images_and_keeps_editors_text(make_i
     assert page.status_code == 200 and [image.pk for image in page.context["editor_text"]] == [written.pk]
     response = editor_client.post(ACTION_URL + query + "&next=/admin/images/", follow=True)
     assert response.status_code == 200
-    assert {job.sources.get().image_id for job in descriptions()} == {image.pk for image in free}
+    assert {job.described_image_id for job in descriptions()} == {image.pk for image in free}
     said = [unescape(str(message)).strip() for message in response.context["messages"]]
     assert said == ["Descriptions of 2 images are on their way. 1 image keeps its editor's alt text."]
     for job in descriptions():

@@ -38,7 +38,7 @@ def test_a_kept_image_gets_german_alt_text_from_the_worker(use_fake_api, fake_ap
     image = get_image_model().objects.get(pk=image.pk)
     assert image.description.startswith("Ein Bild, überwiegend in ") and image.description != PROMPT
     assert MachineDescription.objects.get(image=image).job_id == described.pk
-    assert described.requested_by == editor and described.sources.get().image_id == image.pk
+    assert described.requested_by == editor and described.described_image_id == image.pk
     assert described.usage["mainline_model"] == "gpt-5.6-luna" and described.actual_cost > 0
     (call,) = [request for request in fake_api.requests if request.path == "/v1/responses"]
     assert PROMPT not in str(call.json) and "in German" in call.json["input"][0]["content"][0]["text"]

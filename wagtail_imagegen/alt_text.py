@@ -1,8 +1,9 @@
 """Alt text written by a vision model: which provider describes, in which language, and queueing describe jobs.
 
-A description is a GenerationJob of kind "describe" with the image as its one source: leases, retries,
-budgets, the usage report and the permission policy hold for it as for any edit. The worker side (the call,
-and writing `image.description` only where it is empty or still machine-written) is describing.py.
+A description is a GenerationJob of kind "describe" of its `described_image`: leases, retries, budgets, the
+usage report and the permission policy (restricted with the image's collection) hold for it as for any edit.
+The worker side (the call, and writing `image.description` only where it is empty or still machine-written)
+is describing.py.
 """
 
 from __future__ import annotations
@@ -135,17 +136,17 @@ def describe_many(images: Sequence[Any], *, user: Any) -> list[GenerationJob]:
     from . import jobs  # jobs.keep() asks this module in turn
 
     jobs.check_ready(jobs.provider_target(alias))
-    queued = {job.sources.get().image_id: job for job in active_descriptions(images)}
+    queued = {job.described_image_id: job for job in active_descriptions(images)}
     new = [image for image in images if image.pk not in queued]
     built = [build_job(image, alias, user) for image in new]
     with governance.admission(user, sum((job.estimated_cost for job in built), start=Decimal(0)), alias):
         for job, image in zip(built, new, strict=True):
-            queued[image.pk] = jobs.create_job(job, images=(image,), mask_data=None)
+            queued[image.pk] = jobs.create_job(job, images=(), mask_data=None)
     return [queued[image.pk] for image in images]
 
 
 def active_descriptions(images: Sequence[Any]) -> Any:
-    return GenerationJob.objects.active().filter(kind=Kind.DESCRIBE, sources__image__in=images)
+    return GenerationJob.objects.active().filter(kind=Kind.DESCRIBE, described_image__in=images)
 
 
 def build_job(image: Any, alias: str, user: Any) -> GenerationJob:
@@ -157,8 +158,9 @@ def build_job(image: Any, alias: str, user: Any) -> GenerationJob:
                                        max_length=int(alt_text_settings()["MAX_LENGTH"])))
     return GenerationJob(
         kind=Kind.DESCRIBE, prompt=sent, sent_prompt=sent, params={}, provider=alias, model=model,
-        collection=image.collection, requested_by=user, max_attempts=conf.setting("MAX_ATTEMPTS"),
-        estimated_cost=pricing.estimate_description_cost(model, sent), response={"language": language},
+        described_image=image, collection=image.collection, requested_by=user,
+        max_attempts=conf.setting("MAX_ATTEMPTS"), estimated_cost=pricing.estimate_description_cost(model, sent),
+        response={"language": language},
     )
 
 

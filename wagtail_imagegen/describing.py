@@ -13,10 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.models import ModelLogEntry
 
@@ -28,9 +30,19 @@ from .providers.base import DescribeRequest, Description, ImageProvider, Unusabl
 
 def request_of(job: GenerationJob) -> DescribeRequest:
     """The job's image (the bounded rendition edits send, so an upload for either is reused) and language."""
-    image = job.source_images()[0]
+    image = described(job)
     return alt_text.request_for(source_input(image, 0), (job.response or {}).get("language")
                                 or alt_text.language_of(image))
+
+
+def gone() -> ValidationError:
+    return ValidationError(_("The image was deleted before it could be described."))
+
+
+def described(job: GenerationJob) -> Any:
+    if job.described_image is None:
+        raise gone()
+    return job.described_image
 
 
 def call(provider: ImageProvider, job: GenerationJob) -> Description:
@@ -60,7 +72,7 @@ def describe_with_wagtail_ai(job: GenerationJob) -> Description:
     from wagtail_ai import ai
     from wagtail_ai.ai.base import BackendFeature
 
-    image = job.source_images()[0]
+    image = described(job)
     options = getattr(settings, "WAGTAIL_AI", None) or {}
     rendition = image.get_rendition(options.get("IMAGE_DESCRIPTION_RENDITION_FILTER", "max-800x600"))
     backend = ai.get_backend(BackendFeature.IMAGE_DESCRIPTION)
@@ -88,7 +100,9 @@ def echoes_prompt(image: Any, text: str) -> bool:
 @transaction.atomic
 def write(job: GenerationJob, description: Description) -> dict[str, Any]:
     """Write the description where it may go; what happened, for the job's `response`."""
-    image = get_image_model()._default_manager.select_for_update().get(pk=job.source_images()[0].pk)
+    image = get_image_model()._default_manager.select_for_update().filter(pk=job.described_image_id).first()
+    if image is None:
+        raise gone()
     language = (job.response or {}).get("language") or alt_text.language_of(image)
     outcome = {"text": description.text, "language": language, "written": False, "kept_editor_text": False,
                **description.metadata}

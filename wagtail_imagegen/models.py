@@ -111,6 +111,12 @@ class GenerationJob(models.Model):
         IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name=_("variant of"),
     )
+    # The image a describe job writes the alt text of. Not a JobSourceImage, whose PROTECT would keep every
+    # described image from being deleted; the job (and its cost) outlives the image.
+    described_image = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("described image"),
+    )
     label = models.SlugField(_("variant label"), max_length=64, blank=True)
     collection = models.ForeignKey(
         "wagtailcore.Collection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

@@ -198,7 +198,7 @@ def job_restricted(user: Any, job_ref: str = "pk") -> Any:
     job = GenerationJob.objects.filter(pk=OuterRef(job_ref))
     return (
         Exists(JobSourceImage.objects.filter(job=OuterRef(job_ref)).exclude(image__in=choosable))
-        | Exists(job.filter(variant_source__in=unchoosable))
+        | Exists(job.filter(Q(variant_source__in=unchoosable) | Q(described_image__in=unchoosable)))
         | Exists(GenerationOutput.objects.filter(job=OuterRef(job_ref), image__in=unchoosable)
                  .exclude(job__requested_by=user))
     )

@@ -25,7 +25,7 @@ from ..models import GenerationJob, MachineDescription
 
 def latest_description_job(image: Any, user: Any) -> GenerationJob | None:
     jobs = permissions.shown_jobs(user, GenerationJob.objects.filter(kind=GenerationJob.Kind.DESCRIBE,
-                                                                     sources__image=image))
+                                                                     described_image=image))
     return jobs.order_by("-created_at").first()
 
 
