@@ -268,3 +268,11 @@ def test_the_describer_setting_keeps_ours(kept, settings, fake_api):
     settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "ALT_TEXT": {"DESCRIBER": "imagegen"}}
     job = run(descriptions().get())
     assert "describer" not in job.response and fake_api.requests[-1].path == "/v1/responses"
+
+
+def test_the_job_page_of_a_description_shows_what_was_asked_and_written(kept, editor_client):
+    job = run(descriptions().get())
+    html = editor_client.get(reverse("wagtail_imagegen:job_detail", args=[job.pk])).content.decode()
+    assert "Describe" in html and "screen-reader user" in html
+    listing = editor_client.get(reverse("wagtail_imagegen:job_list"))
+    assert listing.status_code == 200
