@@ -21,8 +21,7 @@ from wagtail.models import Locale, TranslatableMixin
 
 from . import conf, governance, permissions, pricing
 from .models import GenerationJob, GenerationOutput, MachineDescription
-from .providers.base import DescribeRequest, InputImage
-from .providers.openai_describe import instruction
+from .providers.base import DescribeRequest, InputImage, describe_instruction
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +152,7 @@ def build_job(image: Any, alias: str, user: Any) -> GenerationJob:
     """An unsaved describe job: the instruction is its prompt, exactly what the model is asked."""
     language = language_of(image)
     model = model_name(alias)
-    sent = instruction(DescribeRequest(image=InputImage(b"", ""), language=language,
-                                       language_name=language_name(language),
-                                       max_length=int(alt_text_settings()["MAX_LENGTH"])))
+    sent = describe_instruction(language_name(language), int(alt_text_settings()["MAX_LENGTH"]))
     return GenerationJob(
         kind=Kind.DESCRIBE, prompt=sent, sent_prompt=sent, params={}, provider=alias, model=model,
         described_image=image, collection=image.collection, requested_by=user,

@@ -205,6 +205,23 @@ class DescribeRequest:
     max_length: int = 125
     model: str = ""  # the vision model; empty: the provider's own choice
 
+    @property
+    def instruction(self) -> str:
+        return describe_instruction(self.language_name, self.max_length)
+
+
+# Kept in English whatever the editor's language: the model is told the language to write in by name.
+DESCRIBE_INSTRUCTION = (
+    "Write the alt text of this image for a screen-reader user, in {language}, at most {max_length} "
+    "characters, as one plain sentence. Say what it shows; do not start with \"Image of\" or "
+    "\"Picture of\"; answer with the alt text alone."
+)
+
+
+def describe_instruction(language_name: str, max_length: int) -> str:
+    """What a vision model is asked for alt text (a describe job's prompt: the jobs list shows it as sent)."""
+    return DESCRIBE_INSTRUCTION.format(language=language_name, max_length=max_length)
+
 
 @dataclass(frozen=True)
 class Description:

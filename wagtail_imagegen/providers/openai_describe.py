@@ -12,17 +12,6 @@ from .openai_errors import unreadable
 from .openai_responses import data_url
 
 Fields = dict[str, Any]
-# Kept in English whatever the editor's language: the model is told the language to write in by name.
-INSTRUCTION = (
-    "Write the alt text of this image for a screen-reader user, in {language}, at most {max_length} "
-    "characters, as one plain sentence. Say what it shows; do not start with \"Image of\" or "
-    "\"Picture of\"; answer with the alt text alone."
-)
-
-
-def instruction(request: DescribeRequest) -> str:
-    """What the vision model is asked (the job's prompt, so the jobs list shows it honestly)."""
-    return INSTRUCTION.format(language=request.language_name, max_length=request.max_length)
 
 
 def describe_body(request: DescribeRequest, model: str, *, file_id: str | None = None) -> Fields:
@@ -31,7 +20,7 @@ def describe_body(request: DescribeRequest, model: str, *, file_id: str | None =
     image.update({"file_id": file_id} if file_id else {"image_url": data_url(request.image)})
     return {
         "model": model,
-        "input": [{"role": "user", "content": [{"type": "input_text", "text": instruction(request)}, image]}],
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": request.instruction}, image]}],
         "store": False,  # nothing continues from a description
     }
 
