@@ -167,6 +167,8 @@ def test_the_button_queues_a_description_and_answers_the_script_with_its_status_
     assert response.status_code == 202
     job = descriptions().get()
     assert response.json()["status_url"] == reverse("wagtail_imagegen:job_status", args=[job.pk])
+    section = reverse("wagtail_imagegen_library:alt_text", args=[kept.pk])
+    assert "A description by AI is on its way." in editor_client.get(section).content.decode()
     run(job)
     html = editor_client.get(reverse("wagtail_imagegen_library:alt_text", args=[kept.pk])).content.decode()
     assert "Written by AI" in html and "Describe with AI" in html
