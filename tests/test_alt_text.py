@@ -278,3 +278,12 @@ def test_the_job_page_of_a_description_shows_what_was_asked_and_written(kept, ed
     assert "Describe" in html and "screen-reader user" in html
     listing = editor_client.get(reverse("wagtail_imagegen:job_list"))
     assert listing.status_code == 200
+
+
+def test_a_kept_output_is_described_by_the_service_that_made_it_where_it_can(editor, editorial, fake_api):
+    job = run(jobs.submit_generation(PROMPT, n=1, provider="demo", user=editor))
+    image = jobs.keep(job.outputs.get(), user=editor).image
+    described_by = run(descriptions().get())
+    assert described_by.provider == "demo" and described_by.model == "demo" and described_by.actual_cost == 0
+    assert described(image).description.startswith("Demo description:")
+    assert not [request for request in fake_api.requests if request.path == "/v1/responses"]

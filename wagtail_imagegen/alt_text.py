@@ -44,12 +44,13 @@ def alt_text_settings() -> dict[str, Any]:
     return {**DEFAULTS, **(conf.imagegen_settings().get("ALT_TEXT") or {})}
 
 
-def describing_alias() -> str | None:
-    """The provider alias that writes alt text, or None when none can."""
+def describing_alias(preferred: str | None = None) -> str | None:
+    """The provider alias that writes alt text (PROVIDER, else `preferred` if it can, else the default provider
+    if it can, else the first that can), or None when none can."""
     chosen = alt_text_settings()["PROVIDER"]
     if chosen:
         return chosen
-    aliases = [conf.default_alias(), *conf.provider_aliases()]
+    aliases = [*([preferred] if preferred else []), conf.default_alias(), *conf.provider_aliases()]
     return next((alias for alias in aliases if describes(alias)), None)
 
 
@@ -116,20 +117,20 @@ def has_editor_text(image: Any) -> bool:
     return bool(image.description) and not (mark and mark.text == image.description)
 
 
-def describe(image: Any, *, user: Any) -> GenerationJob:
-    """Queue a description of `image` (the one already queued, if there is one). ValidationError when it
-    cannot be described; PermissionDenied when the user may not."""
-    return describe_many([image], user=user)[0]
+def describe(image: Any, *, user: Any, provider: str | None = None) -> GenerationJob:
+    """Queue a description of `image` (the one already queued, if there is one), by `provider` where it can
+    describe. ValidationError when it cannot be described; PermissionDenied when the user may not."""
+    return describe_many([image], user=user, provider=provider)[0]
 
 
-def describe_many(images: Sequence[Any], *, user: Any) -> list[GenerationJob]:
+def describe_many(images: Sequence[Any], *, user: Any, provider: str | None = None) -> list[GenerationJob]:
     """Queue descriptions of `images` as one submission (budgets and the submission rate count it once)."""
     for image in images:
         if user is not None and not permissions.can_describe(user, image):
             raise PermissionDenied(_("You may not describe the image “%(title)s”.") % {"title": image.title})
         if not describable(image):
             raise ValidationError({"image": _("“%(title)s” is not a raster image.") % {"title": image.title}})
-    alias = describing_alias()
+    alias = describing_alias(provider)
     if alias is None:
         raise ValidationError({"provider": _("No image service set up here can describe images.")})
     from . import jobs  # jobs.keep() asks this module in turn
@@ -168,7 +169,7 @@ def describe_on_keep(output: GenerationOutput, *, user: Any) -> GenerationJob | 
     if image is None or not describes_on_keep() or has_editor_text(image):
         return None
     try:
-        return describe(image, user=user)
+        return describe(image, user=user, provider=output.job.provider)  # the service that made it, if it can
     except (ValidationError, PermissionDenied) as error:
         logger.info("imagegen: no alt text for kept image %s: %s", image.pk, error)
         return None
