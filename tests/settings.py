@@ -91,6 +91,8 @@ if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["REDIS_URL"], "KEY_PREFIX": RUN_ID}}
 
+# Worker-process tests of alt text run the site in German (the worker inherits the variable).
+LANGUAGE_CODE = os.environ.get("IMAGEGEN_TEST_LANGUAGE_CODE", "en-us")
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR.parent / "var" / "static"
 MEDIA_URL = "/media/"

@@ -51,6 +51,8 @@ USAGE = statuses(302, 302, 302, 302, 302, 200, 200)
 MOVED = statuses(302, 301, 301, 301, 301, 301, 301)
 # The mug's edit page's Variants section: for those who may edit the mug.
 VARIANTS = statuses(302, 403, 200, 200, 403, 200, 200)
+# "Describe with AI" on the mug: for those who may generate and edit the mug (back to its edit page).
+DESCRIBE = statuses(302, 403, 302, 302, 403, 403, 302)
 
 ESTIMATE_DATA = {"prompt": "A lighthouse", "size": "1024x1024", "quality": "low", "background": "auto",
                  "output_format": "png", "n": 1}
@@ -75,6 +77,8 @@ ROWS = {
     "wagtail_imagegen:output_refine": ("post", {"prompt": "Make it blue"}, ACT_NEW_JOB),
     "wagtail_imagegen:output_final": ("post", None, ACT_NEW_JOB),
     "wagtail_imagegen:image_variants": ("get", None, VARIANTS),
+    "wagtail_imagegen:alt_text": ("get", None, VARIANTS),
+    "wagtail_imagegen:describe_image": ("post", None, DESCRIBE),
     "wagtail_imagegen:batches:index": ("get", None, LISTS),
     "wagtail_imagegen:batches:index_results": ("get", None, LISTS),
     "wagtail_imagegen:batches:inspect": ("get", None, THE_OWNERS_PAGE),

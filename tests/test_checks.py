@@ -63,6 +63,8 @@ def test_the_test_settings_pass_the_checks():
         ({"PROVIDERS": {"default": {"CLASS": DEMO}},
           "EDIT_PRESETS": [{"key": "snow", "label": "Snow", "prompt": "Snow", "options": {"colour": "white"}}]},
          "E028"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "ALT_TEXT": {"ON_KEPT": False}}, "E029"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "ALT_TEXT": {"DESCRIBER": "gpt"}}, "E029"),
     ],
 )
 def test_each_settings_mistake_has_its_own_error(settings, monkeypatch, value, expected):

@@ -12,7 +12,8 @@ class WagtailImagegenConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django_q.signals import post_spawn
 
-        from . import checks, variants  # noqa: F401  (register the system checks and the variant cache signals)
+        # Register the system checks, the variant cache signals, and the alt text's editor-saved signal.
+        from . import checks, describing, variants  # noqa: F401
         from .reconciling import start_beacon
         from .tasks import ensure_schedule
 

@@ -68,6 +68,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     messages.extend(check_rate_limits(providers))
     messages.extend(check_budgets())
     messages.extend(check_submission_rate())
+    messages.extend(check_alt_text())
     messages.extend(check_presets())
     messages.extend(check_models(providers))
     messages.extend(check_q_cluster(providers))
@@ -193,6 +194,21 @@ def check_budgets() -> Iterator[checks.CheckMessage]:
         amounts.extend(named.values())
     if not all(is_number(amount) and amount >= 0 for amount in amounts):
         yield error(24, _("%(where)s amounts must be numbers of US dollars, 0 or more.") % {"where": where}, hint)
+
+
+def check_alt_text() -> Iterator[checks.CheckMessage]:
+    from .alt_text import DEFAULTS, DESCRIBERS
+
+    options, where = conf.setting("ALT_TEXT"), f'{SETTING}["ALT_TEXT"]'
+    if not isinstance(options, dict):
+        yield error(29, _("%(where)s must be a dict.") % {"where": where},
+                    _("The keys are: %(keys)s.") % {"keys": ", ".join(sorted(DEFAULTS))})
+        return
+    for key in sorted(set(options) - set(DEFAULTS), key=str):
+        yield unknown_key(29, where, key, DEFAULTS)
+    if options.get("DESCRIBER", "auto") not in DESCRIBERS:
+        yield error(29, _('%(where)s["DESCRIBER"] must be one of %(choices)s.') % {
+            "where": where, "choices": ", ".join(DESCRIBERS)}, _('"auto" uses wagtail-ai where it is configured.'))
 
 
 def check_submission_rate() -> Iterator[checks.CheckMessage]:

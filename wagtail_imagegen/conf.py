@@ -57,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "REPLACE_IMAGE_CHOOSER": False,
     # The edit form's presets (presets.py): None for the defaults, [] for none, or a list of dicts.
     "EDIT_PRESETS": None,
+    # Alt text by a vision model (alt_text.py): ON_KEEP, PROVIDER, MODEL, MAX_LENGTH, DESCRIBER.
+    "ALT_TEXT": {},
 }
 # BASE_URL and the API key's environment variables default per provider class (default_base_url,
 # api_key_environment).

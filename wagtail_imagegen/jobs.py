@@ -353,6 +353,9 @@ def keep(output: GenerationOutput, *, user: Any = None, label: str | None = None
                           "updated_at": timezone.now()},
             )
         reports.log_kept(output, user=user, label=label)  # the images' History (Wagtail log entries)
+        from . import alt_text  # which builds on this module
+
+        alt_text.describe_on_keep(output, user=user)
     output.refresh_from_db()
     return output
 

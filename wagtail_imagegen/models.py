@@ -68,6 +68,7 @@ class GenerationJob(models.Model):
     class Kind(models.TextChoices):
         GENERATE = "generate", _("Generate")
         EDIT = "edit", _("Edit")
+        DESCRIBE = "describe", _("Describe")  # alt text from a vision model (alt_text.py): no outputs
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -109,6 +110,12 @@ class GenerationJob(models.Model):
     variant_source = models.ForeignKey(
         IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name=_("variant of"),
+    )
+    # The image a describe job writes the alt text of. Not a JobSourceImage, whose PROTECT would keep every
+    # described image from being deleted; the job (and its cost) outlives the image.
+    described_image = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("described image"),
     )
     label = models.SlugField(_("variant label"), max_length=64, blank=True)
     collection = models.ForeignKey(
@@ -389,3 +396,24 @@ class ProviderFile(models.Model):
 
     def __str__(self) -> str:
         return self.file_id
+
+
+class MachineDescription(models.Model):
+    """The mark on an image whose `description` (its alt text) a vision model wrote and no editor has saved yet.
+
+    A later description may replace the text while it still equals `text`; an editor saving the image's edit
+    form removes the mark (alt_text.py), and from then on the text is theirs.
+    """
+
+    image = models.OneToOneField(IMAGE_MODEL, on_delete=models.CASCADE, related_name="imagegen_machine_description")
+    text = models.TextField(_("text written"))
+    language = models.CharField(_("language"), max_length=16)
+    job = models.ForeignKey(GenerationJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    written_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("machine-written description")
+        verbose_name_plural = _("machine-written descriptions")
+
+    def __str__(self) -> str:
+        return self.text

@@ -184,6 +184,18 @@ def require_image_change(user: Any, image: Any) -> None:
         raise PermissionDenied
 
 
+def can_describe(user: Any, image: Any) -> bool:
+    """May have a vision model write the image's alt text: generate, and change the image in Wagtail."""
+    return can_generate(user) and can_edit_image(user, image)
+
+
+def describable_images(user: Any) -> QuerySet:
+    """The images whose alt text the user may have written (the bulk action's selection, in one query)."""
+    if not can_generate(user):
+        return get_image_model()._default_manager.none()
+    return get_image_permission_policy().instances_user_has_any_permission_for(user, ["change"])
+
+
 # ---------------------------------------------------------------------------------------------------
 # Restriction: a job that shows an image the user could not choose
 # ---------------------------------------------------------------------------------------------------
@@ -201,7 +213,7 @@ def job_restricted(user: Any, job_ref: str = "pk") -> Any:
     job = GenerationJob.objects.filter(pk=OuterRef(job_ref))
     return (
         Exists(JobSourceImage.objects.filter(job=OuterRef(job_ref)).exclude(image__in=choosable))
-        | Exists(job.filter(variant_source__in=unchoosable))
+        | Exists(job.filter(Q(variant_source__in=unchoosable) | Q(described_image__in=unchoosable)))
         | Exists(GenerationOutput.objects.filter(job=OuterRef(job_ref), image__in=unchoosable)
                  .exclude(job__requested_by=user))
     )

@@ -60,10 +60,31 @@ def cost_of(usage: Usage, model: ModelSpec) -> Decimal:
         + usage.output_image_tokens * price.image_output
         + usage.output_text_tokens * price.text_output
     )
-    if usage.mainline_model:  # the Responses API's mainline model, at its own prices
-        mainline = mainline_price(usage.mainline_model)
-        total += usage.mainline_input_tokens * mainline.text_input + usage.mainline_output_tokens * mainline.text_output
-    return (total / Decimal(1_000_000)).quantize(Decimal("0.000001"))
+    return ((total + mainline_tokens_cost(usage)) / Decimal(1_000_000)).quantize(Decimal("0.000001"))
+
+
+def mainline_tokens_cost(usage: Usage) -> Decimal:
+    """The Responses API's mainline model's tokens at its own prices (USD per million tokens)."""
+    if not usage.mainline_model:
+        return Decimal(0)
+    price = mainline_price(usage.mainline_model)
+    return usage.mainline_input_tokens * price.text_input + usage.mainline_output_tokens * price.text_output
+
+
+def mainline_cost(usage: Usage) -> Decimal:
+    """The cost of a call that only the mainline model worked on (a description)."""
+    return (mainline_tokens_cost(usage) / Decimal(1_000_000)).quantize(Decimal("0.000001"))
+
+
+# A description's answer is one short sentence; a low-detail image is this many input tokens.
+DESCRIPTION_OUTPUT_TOKENS = 100
+LOW_DETAIL_IMAGE_TOKENS = 85
+
+
+def estimate_description_cost(model: str, instruction: str) -> Decimal:
+    """What describing one image should cost, before it is sent (never less than it may)."""
+    return mainline_cost(Usage(mainline_input_tokens=text_tokens(instruction) + LOW_DETAIL_IMAGE_TOKENS,
+                               mainline_output_tokens=DESCRIPTION_OUTPUT_TOKENS, mainline_model=model))
 
 
 def estimate_cost(model: ModelSpec, spec: JobSpec, *, prompt: str,

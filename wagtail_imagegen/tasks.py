@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import catalog, conf, governance, outputs, pricing, ratelimits, reports
+from . import catalog, conf, describing, governance, outputs, pricing, ratelimits, reports
 from .catalog import ModelSpec
 from .inputs import build_request
 from .languages import in_requester_language
@@ -161,6 +161,9 @@ def run_job(job_id: str) -> str:
 def execute(job: GenerationJob, token: str, heartbeat: Heartbeat) -> None:
     if job.started_at is None:
         fenced(job, token, started_at=timezone.now())
+    if job.kind == GenerationJob.Kind.DESCRIBE:
+        describe(job, token, heartbeat)
+        return
     manifest = outputs.load_manifest(job)
     if manifest is None:
         manifest = call_api(job, token, heartbeat)
@@ -218,6 +221,32 @@ def call_api(job: GenerationJob, token: str, heartbeat: Heartbeat) -> dict[str, 
     job.api_seconds = time.monotonic() - started
     heartbeat.confirm()  # a worker that was frozen past its lease must not store what it got
     return outputs.store_result(job, result)
+
+
+def describe(job: GenerationJob, token: str, heartbeat: Heartbeat) -> None:
+    """Alt text: no bytes to keep, so a retry after a crash calls again (cheap; marked as a possible second
+    charge like any call). The text is written and the job finished in one transaction, fenced by the lease."""
+    with api_slot(job, heartbeat):
+        wait_for_rate_limit(job)
+        fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
+               maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
+        started = time.monotonic()
+        with conf.get_provider(job.provider) as provider:
+            provider.files = DatabaseFileCache(job.provider, provider.config.api_key)  # inputs uploaded once
+            description = describing.call(provider, job)
+    heartbeat.confirm()
+    usage = description.usage
+    with transaction.atomic():
+        outcome = describing.write(job, description)
+        fenced(job, token, api_state=ApiState.RESPONDED, usage=usage.as_dict() if usage else None,
+               actual_cost=pricing.mainline_cost(usage) if usage else job.estimated_cost,
+               provider_request_id=description.request_id or "", response={**job.response, **outcome},
+               api_seconds=time.monotonic() - started, error_code="", error_message="", error_detail="")
+        if outcome.get("echoed_prompt"):
+            fail(job, token, "echoed_prompt", _("The model repeated the image's prompt instead of describing "
+                                                "it, so nothing was written."))
+            return
+        finish(job, token)
 
 
 def store_partial(job: GenerationJob, token: str, heartbeat: Heartbeat, partial: PartialImage) -> None:

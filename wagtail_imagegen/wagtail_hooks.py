@@ -1,3 +1,3 @@
 """Wires the app into Wagtail's admin; each area registers its own hooks in its own module."""
 
-from . import editor_hooks, library_hooks  # noqa: F401
+from . import alt_text_hooks, editor_hooks, library_hooks  # noqa: F401

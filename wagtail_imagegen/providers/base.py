@@ -194,6 +194,55 @@ def one_image_a_call(n: int, call: Callable[[], ImageResult]) -> ImageResult:
                    usage=sum(usages[1:], usages[0]) if usages else None, metadata=metadata)
 
 
+@dataclass(frozen=True)
+class DescribeRequest:
+    """Ask a vision model for an image's alt text, in `language` (a code; `language_name` in English names it
+    to the model), at most `max_length` characters. The generation prompt is never part of it."""
+
+    image: InputImage
+    language: str
+    language_name: str
+    max_length: int = 125
+    model: str = ""  # the vision model; empty: the provider's own choice
+
+    @property
+    def instruction(self) -> str:
+        return describe_instruction(self.language_name, self.max_length)
+
+
+# Kept in English whatever the editor's language: the model is told the language to write in by name.
+DESCRIBE_INSTRUCTION = (
+    "Write the alt text of this image for a screen-reader user, in {language}, at most {max_length} "
+    "characters, as one plain sentence. Say what it shows; do not start with \"Image of\" or "
+    "\"Picture of\"; answer with the alt text alone."
+)
+
+
+def describe_instruction(language_name: str, max_length: int) -> str:
+    """What a vision model is asked for alt text (a describe job's prompt: the jobs list shows it as sent)."""
+    return DESCRIBE_INSTRUCTION.format(language=language_name, max_length=max_length)
+
+
+@dataclass(frozen=True)
+class Description:
+    """A vision model's alt text for an image, with what it cost."""
+
+    text: str
+    usage: Usage | None = None
+    request_id: str | None = None
+    model: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def shortened(text: str, max_length: int) -> str:
+    """`text` on one line, cut at a word boundary to at most `max_length` characters."""
+    text = " ".join(text.split()).strip().strip('"“”')
+    if len(text) <= max_length:
+        return text
+    cut = text[:max_length + 1].rsplit(" ", 1)[0] if " " in text[:max_length + 1] else text[:max_length]
+    return cut[:max_length].rstrip(" ,;:-")
+
+
 class FileCache(Protocol):
     """Where a provider remembers the files it uploaded, by the bytes' SHA-256 (the app keeps them in the
     database, scoped to the provider alias and the key's fingerprint: provider_files.py)."""
@@ -473,6 +522,8 @@ class ImageProvider:
     default_base_url: ClassVar[str | None] = None
     api_key_environment: ClassVar[tuple[str, ...]] = ("IMAGEGEN_API_KEY", "OPENAI_API_KEY")
     is_demo: ClassVar[bool] = False
+    # Whether describe() can write alt text (a vision model behind the same account).
+    describes: ClassVar[bool] = False
     requires_api_key: ClassVar[bool] = True
     requires_base_url: ClassVar[bool] = False
 
@@ -505,6 +556,14 @@ class ImageProvider:
 
     def edit(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
         raise Unsupported(_("This image service cannot edit images."), param="image")
+
+    def vision_model(self) -> str:
+        """The model describe() asks unless the request names one."""
+        return self.model
+
+    def describe(self, request: DescribeRequest) -> Description:
+        """Alt text for `request.image` from a vision model, or Unsupported."""
+        raise Unsupported(_("This image service cannot describe images."), param="image")
 
     def close(self) -> None:
         """Release network resources."""

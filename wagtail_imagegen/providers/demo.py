@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import io
 import time
+from collections import Counter
+from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from ..catalog import parse_size
@@ -18,12 +22,15 @@ from ..pricing import estimate_usage
 from .base import (
     MIME_TYPES,
     ContentRejected,
+    DescribeRequest,
+    Description,
     GeneratedImage,
     ImageProvider,
     ImageRequest,
     ImageResult,
     PartialCallback,
     PartialImage,
+    Usage,
 )
 from .validation import request_problem
 
@@ -32,6 +39,14 @@ REFUSAL_MARKER = "[demo:refuse]"
 AUTO_SIZE = (1024, 1024)
 AUTO_QUALITY = "medium"  # what the demo makes of quality "auto"
 LABEL = "DEMO"
+# What the demo "sees": each pixel is the nearest of these colours.
+COLOURS = (
+    (gettext_lazy("black"), (0, 0, 0)), (gettext_lazy("white"), (255, 255, 255)),
+    (gettext_lazy("grey"), (128, 128, 128)), (gettext_lazy("red"), (200, 30, 30)),
+    (gettext_lazy("orange"), (230, 130, 30)), (gettext_lazy("yellow"), (230, 210, 40)),
+    (gettext_lazy("green"), (40, 160, 60)), (gettext_lazy("blue"), (30, 90, 200)),
+    (gettext_lazy("purple"), (130, 50, 160)), (gettext_lazy("brown"), (120, 75, 40)),
+)
 
 
 class DemoImageProvider(ImageProvider):
@@ -39,6 +54,7 @@ class DemoImageProvider(ImageProvider):
 
     name = "demo"
     is_demo = True
+    describes = True
     requires_api_key = False
 
     def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> ImageResult:
@@ -61,6 +77,19 @@ class DemoImageProvider(ImageProvider):
                 on_partial(PartialImage(index=index, data=preview, mime_type=request.mime_type))
         time.sleep(pause)
         return self.result(request, size, images)
+
+    def describe(self, request: DescribeRequest) -> Description:
+        """A sentence from the image's two main colours, in the requested language: no model, no cost."""
+        first, second = main_colours(request.image.data)
+        with translation.override(request.language):
+            text = _("Demo description: an image mostly in %(first)s, with %(second)s.") % {
+                "first": first, "second": second} if second else _(
+                "Demo description: an image in %(first)s.") % {"first": first}
+        return Description(text=text[:request.max_length], usage=Usage(), model=self.vision_model(),
+                           metadata={"demo": True})
+
+    def vision_model(self) -> str:
+        return "demo"
 
     def check(self, request: ImageRequest) -> None:
         if REFUSAL_MARKER in request.prompt:
@@ -106,3 +135,18 @@ def pixel_size(size: str) -> tuple[int, int]:
 def dimensions(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
         return image.size
+
+
+def main_colours(data: bytes) -> tuple[Any, Any]:
+    """The names (lazy: translated where they are rendered) of the two most common colours; the second may
+    be empty."""
+    with Image.open(io.BytesIO(data)) as image:
+        raw = image.convert("RGB").resize((24, 24)).tobytes()
+    pixels = [tuple(raw[start:start + 3]) for start in range(0, len(raw), 3)]
+    counts = Counter(nearest_colour(pixel) for pixel in pixels)
+    names = [name for name, _count in counts.most_common(2)]
+    return names[0], names[1] if len(names) > 1 else ""
+
+
+def nearest_colour(pixel: tuple[int, int, int]) -> Any:
+    return min(COLOURS, key=lambda entry: sum((a - b) ** 2 for a, b in zip(entry[1], pixel, strict=True)))[0]

@@ -19,6 +19,8 @@ import httpx
 from ..catalog import ModelSpec
 from ..catalog.openai import DEFAULT_RESPONSES_MODEL
 from .base import (
+    DescribeRequest,
+    Description,
     ImageProvider,
     ImageRequest,
     ImageResult,
@@ -32,6 +34,7 @@ from .base import (
     redact,
 )
 from .http import api_client, capped, read_capped
+from .openai_describe import describe_body, read_description
 from .openai_errors import (
     error_from_exception,
     error_from_payload,
@@ -49,6 +52,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # The largest image we accept (a 3840×2160 PNG is ~20 MB); more means a misbehaving gateway, not an image.
 DEFAULT_MAX_IMAGE_MB = 25
 MODEL_LIST_LIMIT = 4 * 1024 * 1024
+DESCRIPTION_LIMIT = 1024 * 1024  # a few sentences of JSON; more is no description
 # How long an uploaded input stays at OpenAI (OPTIONS["FILE_SECONDS"]; the Files API takes 1 hour to 30 days).
 DEFAULT_FILE_SECONDS = 7 * 24 * 3600
 # OPTIONS keys that scope the calls to an OpenAI organization or project.
@@ -65,6 +69,7 @@ class OpenAIImageProvider(ImageProvider):
 
     name = "openai"
     default_base_url = DEFAULT_BASE_URL
+    describes = True  # RESPONSES_MODEL (a mainline model) sees images in either API mode
 
     def __init__(self, config: ProviderConfig, *, transport: httpx.BaseTransport | None = None) -> None:
         super().__init__(config, transport=transport)
@@ -155,6 +160,33 @@ class OpenAIImageProvider(ImageProvider):
     def responses_request(self, request: ImageRequest, model: ModelSpec, previous: str | None) -> Fields:
         file_ids = self.uploaded(request) if previous is None else {}
         return responses_body(request, model, self.responses_model, previous=previous, file_ids=file_ids)
+
+    # -- alt text: RESPONSES_MODEL describes the image (openai_describe.py) ------------------------------
+
+    def vision_model(self) -> str:
+        return self.responses_model
+
+    def describe(self, request: DescribeRequest) -> Description:
+        """POST /responses with the image (uploaded once where there is a file cache); a file gone since is
+        uploaded again."""
+        model = request.model or self.responses_model
+        try:
+            return self.post_description(request, model)
+        except InvalidRequest as error:
+            if not (file_gone(error) and self.files is not None):
+                raise
+            self.files.forget(hashlib.sha256(request.image.data).hexdigest())
+            return self.post_description(request, model)
+
+    def post_description(self, request: DescribeRequest, model: str) -> Description:
+        file_id = self.file_id(request.image) if self.files is not None else None
+        body = describe_body(request, model, file_id=file_id)
+        with self.translated_errors():
+            sent = self.client.build_request("POST", "responses", params=self.query_params(), json=body)
+            response = read_capped(self.client.send(sent, stream=True), DESCRIPTION_LIMIT)
+        if not response.is_success:
+            raise self.failure(response, body)
+        return read_description(json_body(response, self.config.api_key), response, request, self.config.api_key)
 
     # -- files: each library image (and mask) uploaded once, while it lasts ------------------------------
 

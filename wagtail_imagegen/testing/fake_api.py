@@ -132,7 +132,7 @@ class FakeImageAPI:
 
     @property
     def image_calls(self) -> int:
-        """Calls to an images endpoint, answered or not."""
+        """Calls to an images endpoint (or to /v1/responses with the image tool), answered or not."""
         return self._image_calls
 
     def inject(self, fault: str, times: int = 1, **options: Any) -> None:
@@ -261,8 +261,9 @@ class FakeImageAPI:
             if response_id is None and request.method == "POST":
                 if flavor == "azure_v1":
                     require_image_deployment(request)
-                with self._lock:
-                    self._image_calls += 1
+                if wants_image_tool(request):  # a question about an image (alt text) makes none
+                    with self._lock:
+                        self._image_calls += 1
                 reply = self._create_response(exchange)
                 reply.headers.extend(self._limiter.headers())
                 return reply
@@ -415,12 +416,17 @@ if __name__ == "__main__":
     main()
 
 
+def wants_image_tool(request: RecordedRequest) -> bool:
+    body = request.json if isinstance(request.json, dict) else {}
+    tools = body.get("tools") or []
+    return isinstance(tools, list) and any(isinstance(tool, dict) and tool.get("type") == "image_generation"
+                                           for tool in tools)
+
+
 def require_image_deployment(request: RecordedRequest) -> None:
     """Azure runs the image_generation tool on a deployment of its own, named by a header; without it the
     tool has nowhere to run (the message is the fake's own: docs/responses-api.md §6)."""
-    tools = (request.json or {}).get("tools") or []
-    wants_tool = any(isinstance(tool, dict) and tool.get("type") == "image_generation" for tool in tools)
-    if wants_tool and not request.headers.get("x-ms-oai-image-generation-deployment"):
+    if wants_image_tool(request) and not request.headers.get("x-ms-oai-image-generation-deployment"):
         raise APIError(400, "The image_generation tool needs an image generation deployment: set the "
                             "x-ms-oai-image-generation-deployment header.", param=None,
                        code="missing_image_generation_deployment")

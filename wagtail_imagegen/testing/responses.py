@@ -22,6 +22,7 @@ from .inputs import InputImage, sniff
 from .render import b64, call_usage, render_image
 from .responses_request import Turn
 from .tokens import input_image_tokens, text_tokens
+from .vision import describe
 
 RESPONSES_ROUTE = re.compile(r"^(?:/openai)?/v1/responses(?:/(?P<response_id>[^/]+))?/?$")
 # Answered inside a Response rather than instead of it.
@@ -129,7 +130,10 @@ def make_response(turn: Turn, call: ImageCall | None, previous: StoredResponse |
     output: list[dict[str, Any]] = []
     outcome = Outcome(_envelope(turn, output), None, call=call)
     revised = turn.prompt
-    if call is None or (fault and fault.name == "text_only"):
+    if call is None and turn.tool is None and turn.images:  # a question about an image: the vision model answers
+        output.append(_message(describe(turn.images, turn.prompt)))
+        tool_tokens = None
+    elif call is None or (fault and fault.name == "text_only"):
         output.append(_message(TEXT_ANSWER.format(prompt=turn.prompt)))
         tool_tokens = None
     elif fault and fault.name == "moderation_blocked":

@@ -4,6 +4,8 @@
  * element on every editor page; on the image edit page it fetches the section and puts it under the image
  * form, elsewhere it does nothing. Keeping a candidate in the AI modal (`imagegen:kept`) reloads it.
  */
+import { editedImageId, fetchSection, sectionContainer } from './edit-page.js';
+
 const { Controller } = window.StimulusModule;
 
 /** Scripts put in with innerHTML never run: replace each by a live copy, one after the other, in order. */
@@ -22,13 +24,9 @@ export class VariantsController extends Controller {
   static values = { editUrl: String, sectionUrl: String };
 
   connect() {
-    this.imageId = this.editedImageId();
+    this.imageId = editedImageId(this.editUrlValue);
     if (!this.imageId) return;
-    this.container = document.createElement('div');
-    this.container.dataset.imagegenVariantsSection = '';
-    const form = document.querySelector('.focal-point-chooser')?.closest('form');
-    if (form) form.after(this.container);
-    else document.querySelector('main')?.append(this.container);
+    this.container = sectionContainer('imagegen-variants-section');
     this.load();
   }
 
@@ -36,19 +34,11 @@ export class VariantsController extends Controller {
     this.container?.remove();
   }
 
-  /** The image id when this is the image edit page ("/admin/images/0/" is the pattern), else null. */
-  editedImageId() {
-    const escaped = this.editUrlValue.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const match = window.location.pathname.match(new RegExp(`^${escaped.replace('/0/', '/(\\d+)/')}$`));
-    return match ? match[1] : null;
-  }
-
   async load() {
     if (!this.imageId) return;
-    const address = this.sectionUrlValue.replace('/0/', `/${this.imageId}/`);
-    const response = await fetch(address, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
-    if (!response.ok || response.redirected) return;
-    this.container.innerHTML = await response.text();
+    const html = await fetchSection(this.sectionUrlValue, this.imageId);
+    if (html === null) return;
+    this.container.innerHTML = html;
     await activateScripts(this.container);
   }
 }
