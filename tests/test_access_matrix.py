@@ -177,7 +177,7 @@ def test_each_role_gets_exactly_its_status(world, name):
 
 
 def test_the_matrix_is_every_url_times_every_role():
-    assert len(ROWS) * len(ROLES) == 31 * 7
+    assert len(ROWS) * len(ROLES) == 33 * 7
 
 
 @pytest.mark.parametrize("role", ["colleague", "limited"])

@@ -68,6 +68,15 @@ def test_keeping_an_output_describes_it_in_the_sites_language_marked_and_costed(
     assert PROMPT not in str(call.json) and "in German" in job.prompt
 
 
+def test_descriptions_queued_by_keeping_do_not_count_against_the_submission_rate(editor, editorial, settings):
+    job = run(jobs.submit_generation(PROMPT, n=3, quality="low", user=editor))
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "USER_SUBMISSIONS_PER_MINUTE": 1}
+    jobs.submit_generation(PROMPT, n=1, quality="low", user=editor)  # the minute's one submission
+    for output in job.outputs.all():  # keeping is not a request for AI images: each still gets its description
+        jobs.keep(output, user=editor)
+    assert descriptions().count() == 3
+
+
 def test_the_default_locale_names_the_language_where_wagtail_i18n_is_on(kept, settings):
     settings.WAGTAIL_I18N_ENABLED = True
     settings.LANGUAGE_CODE = "fr"

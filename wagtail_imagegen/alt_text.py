@@ -169,7 +169,8 @@ def describe_on_keep(output: GenerationOutput, *, user: Any) -> GenerationJob | 
     if image is None or not describes_on_keep() or has_editor_text(image):
         return None
     try:
-        return describe(image, user=user, provider=output.job.provider)  # the service that made it, if it can
+        with governance.counted_already():  # keeping is not a new request: budgets apply, the rate does not
+            return describe(image, user=user, provider=output.job.provider)  # the service that made it, if it can
     except (ValidationError, PermissionDenied) as error:
         logger.info("imagegen: no alt text for kept image %s: %s", image.pk, error)
         return None

@@ -194,6 +194,14 @@ def one_submission(user: Any) -> Iterator[None]:
     """Count everything submitted inside as one submission (one click in the editor that queues a job on two
     image services side by side); the jobs' budgets are still checked one by one."""
     check_submission_rate(user)
+    with counted_already():
+        yield
+
+
+@contextmanager
+def counted_already() -> Iterator[None]:
+    """What is submitted inside follows from something the user did and was counted for (a description queued
+    because they kept an image): it does not count against USER_SUBMISSIONS_PER_MINUTE again."""
     token = _counted_submission.set(True)
     try:
         yield
