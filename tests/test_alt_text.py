@@ -8,6 +8,7 @@ from html import unescape
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from wagtail.images import get_image_model
 from wagtail.models import Locale
@@ -96,9 +97,10 @@ def test_an_editors_text_is_never_replaced_and_the_job_says_it_was_kept(kept, ed
     job = run(descriptions().get())  # queued at keep, finished after the editor typed
     assert job.status == Status.SUCCEEDED and job.response["kept_editor_text"] and not job.response["written"]
     assert described(kept).description == "A bicycle on the harbour wall"
-    # Asked again, it still keeps it; a keep skips such an image altogether.
-    assert run(alt_text.describe(kept, user=editor)).response["kept_editor_text"]
-    assert described(kept).description == "A bicycle on the harbour wall"
+    # Asked again, it is refused before anything is paid for; a keep skips such an image altogether.
+    with pytest.raises(ValidationError, match="an editor wrote"):
+        alt_text.describe(described(kept), user=editor)
+    assert descriptions().count() == 1
 
 
 def test_a_machine_written_text_may_be_replaced_by_a_newer_description(kept, editor):
@@ -123,8 +125,8 @@ def test_saving_the_image_edit_form_makes_the_text_the_editors(kept, editor_clie
     response = editor_client.post(reverse("wagtailimages:edit", args=[image.pk]), form)
     assert response.status_code == 302
     assert not MachineDescription.objects.filter(image=image).exists()
-    job = run(alt_text.describe(image, user=None))
-    assert job.response["kept_editor_text"] and described(image).description == image.description
+    with pytest.raises(ValidationError, match="an editor wrote"):
+        alt_text.describe(described(image), user=None)
 
 
 def test_a_described_image_can_still_be_deleted_and_its_job_stays_for_the_cost(kept):
@@ -132,6 +134,48 @@ def test_a_described_image_can_still_be_deleted_and_its_job_stays_for_the_cost(k
     get_image_model().objects.get(pk=kept.pk).delete()
     job.refresh_from_db()
     assert job.described_image is None and job.actual_cost > 0
+
+
+def test_an_image_deleted_during_the_call_fails_the_job_with_the_call_paid_for(kept, monkeypatch):
+    from wagtail_imagegen.providers.openai import OpenAIImageProvider
+
+    job, original = descriptions().get(), OpenAIImageProvider.describe
+
+    def deleted_meanwhile(provider, request):
+        answer = original(provider, request)
+        get_image_model().objects.filter(pk=kept.pk).delete()
+        return answer
+
+    monkeypatch.setattr(OpenAIImageProvider, "describe", deleted_meanwhile)
+    job = run(job)
+    assert job.status == Status.FAILED and job.error_code == "image_deleted"
+    assert job.actual_cost > 0 and job.usage  # the call was billed: budgets and reports count it
+
+
+def test_a_missing_file_fails_at_once_unbilled_and_unmarked(kept, fake_api):
+    import os
+
+    job = descriptions().get()
+    os.remove(described(kept).file.path)
+    job = run(job)
+    assert job.status == Status.FAILED and job.error_code == "unreadable_source", job.error_message
+    assert "is missing or is not an image" in job.error_message
+    assert job.api_state == GenerationJob.ApiState.NOT_CALLED and not job.maybe_charged_twice
+    assert not [request for request in fake_api.requests if request.path == "/v1/responses"]
+
+
+def test_a_provider_setting_that_cannot_describe_describes_nothing(kept, settings):
+    settings.WAGTAIL_IMAGEGEN = {**settings.WAGTAIL_IMAGEGEN, "ALT_TEXT": {"PROVIDER": "nowhere"}}
+    assert alt_text.describing_alias() is None and not alt_text.describes_on_keep()
+    with pytest.raises(ValidationError, match="can describe"):
+        alt_text.describe(kept, user=None)
+
+
+def test_descriptions_stay_out_of_the_studios_recent_jobs(kept, editor_client):
+    from wagtail_imagegen.views.recent import recent_jobs
+
+    assert descriptions().exists()
+    assert [row["job"].kind for row in recent_jobs(descriptions().get().requested_by)] == [Kind.GENERATE]
 
 
 def test_an_image_deleted_before_its_description_fails_the_job_with_a_reason(kept):
@@ -183,6 +227,17 @@ def test_the_button_queues_a_description_and_answers_the_script_with_its_status_
     assert "Written by AI" in html and "Describe with AI" in html
 
 
+def test_the_button_on_a_description_a_colleague_queued_gives_away_no_job(kept, colleague_client, colleague):
+    from .conftest import grant
+
+    grant(colleague, collections={kept.collection: ("change",)}, group_name="Editorial changers")
+    queued = descriptions().get()  # the editor's, from the keep
+    response = colleague_client.post(reverse("wagtail_imagegen:describe_image", args=[kept.pk]),
+                                     HTTP_ACCEPT="application/json")
+    assert response.status_code == 202 and response.json()["job"] is None and response.json()["status_url"] is None
+    assert descriptions().get() == queued  # still one
+
+
 def test_asking_twice_while_one_is_queued_queues_one(kept, editor):
     assert alt_text.describe(kept, user=editor) == descriptions().get()
 
@@ -215,7 +270,8 @@ def test_the_bulk_action_describes_the_free_images_and_keeps_editors_text(make_i
     assert response.status_code == 200
     assert {job.described_image_id for job in descriptions()} == {image.pk for image in free}
     said = [unescape(str(message)).strip() for message in response.context["messages"]]
-    assert said == ["Descriptions of 2 images are on their way. 1 image keeps its editor's alt text."]
+    assert said == ["Descriptions of 2 images are on their way. 1 image was left as it is: an editor wrote its alt "
+                    "text, or it is not a raster image."]
     for job in descriptions():
         assert run(job).status == Status.SUCCEEDED
     assert all(described(image).description.startswith("A picture mostly") for image in free)

@@ -65,6 +65,10 @@ def test_the_test_settings_pass_the_checks():
          "E028"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "ALT_TEXT": {"ON_KEPT": False}}, "E029"),
         ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "ALT_TEXT": {"DESCRIBER": "gpt"}}, "E029"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}}, "ALT_TEXT": {"PROVIDER": "vision"}}, "W006"),
+        ({"PROVIDERS": {"default": {"CLASS": DEMO}, "gemini": {
+            "CLASS": "wagtail_imagegen.providers.gemini.GeminiImageProvider", "API_KEY": "test"}},
+          "ALT_TEXT": {"PROVIDER": "gemini"}}, "W006"),
     ],
 )
 def test_each_settings_mistake_has_its_own_error(settings, monkeypatch, value, expected):

@@ -78,14 +78,16 @@ def test_the_heartbeat_renews_the_lease_and_the_api_slot_and_stops_once_the_leas
 
 @pytest.mark.django_db
 def test_a_worker_whose_lease_was_taken_during_the_call_stores_nothing(fake_api, monkeypatch):
+    from wagtail_imagegen.providers.openai import OpenAIImageProvider
+
     job = jobs.submit_generation("A mug")
-    original = tasks.build_request
+    original = OpenAIImageProvider.run
 
-    def taken_over_meanwhile(job_):
-        GenerationJob.objects.filter(pk=job_.pk).update(lease_owner="another-worker")
-        return original(job_)
+    def taken_over_meanwhile(provider, request, on_partial=None):
+        GenerationJob.objects.filter(pk=job.pk).update(lease_owner="another-worker")
+        return original(provider, request, on_partial=on_partial)
 
-    monkeypatch.setattr(tasks, "build_request", taken_over_meanwhile)
+    monkeypatch.setattr(OpenAIImageProvider, "run", taken_over_meanwhile)
     assert tasks.run_job(str(job.pk)) == "lease-lost"
     assert fake_api.image_calls == 1
     assert outputs.load_manifest(job) is None and not job.outputs.exists()

@@ -339,3 +339,16 @@ def test_every_image_foreign_key_follows_the_configured_image_model():
     for model, field in [(GenerationOutput, "image"), (GenerationJob, "variant_source"), (JobSourceImage, "image"),
                          (ImageVariant, "source"), (ImageVariant, "image")]:
         assert model._meta.get_field(field).related_model is get_image_model()
+
+
+def test_an_edit_whose_source_file_is_gone_fails_at_once_unbilled_and_unmarked(fake_api, make_image):
+    import os
+
+    image = make_image("Red mug", 64, 64)
+    job = jobs.submit_edit([image], "Brighter")
+    os.remove(image.file.path)
+    job = run(job)
+    assert job.status == Status.FAILED and job.error_code == "unreadable_source"
+    assert "“Red mug” is missing or is not an image" in job.error_message
+    assert job.api_state == GenerationJob.ApiState.NOT_CALLED and not job.maybe_charged_twice
+    assert fake_api.image_calls == 0

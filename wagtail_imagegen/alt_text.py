@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
+from wagtail.images import get_image_model
 from wagtail.models import Locale, TranslatableMixin
 
 from . import conf, governance, permissions, pricing
@@ -49,7 +50,7 @@ def describing_alias(preferred: str | None = None) -> str | None:
     if it can, else the first that can), or None when none can."""
     chosen = alt_text_settings()["PROVIDER"]
     if chosen:
-        return chosen
+        return chosen if describes(chosen) else None  # checks.py warns about it
     aliases = [*([preferred] if preferred else []), conf.default_alias(), *conf.provider_aliases()]
     return next((alias for alias in aliases if describes(alias)), None)
 
@@ -130,18 +131,23 @@ def describe_many(images: Sequence[Any], *, user: Any, provider: str | None = No
             raise PermissionDenied(_("You may not describe the image “%(title)s”.") % {"title": image.title})
         if not describable(image):
             raise ValidationError({"image": _("“%(title)s” is not a raster image.") % {"title": image.title}})
+        if has_editor_text(image):  # it would be paid for and not written
+            raise ValidationError({"image": _("“%(title)s” has alt text an editor wrote; AI does not replace it. "
+                                              "Empty the field and save the image first.") % {"title": image.title}})
     alias = describing_alias(provider)
     if alias is None:
         raise ValidationError({"provider": _("No image service set up here can describe images.")})
     from . import jobs  # jobs.keep() asks this module in turn
 
     jobs.check_ready(jobs.provider_target(alias))
-    queued = {job.described_image_id: job for job in active_descriptions(images)}
-    new = [image for image in images if image.pk not in queued]
-    built = [build_job(image, alias, user) for image in new]
-    with governance.admission(user, sum((job.estimated_cost for job in built), start=Decimal(0)), alias):
-        for job, image in zip(built, new, strict=True):
-            queued[image.pk] = jobs.create_job(job, images=(), mask_data=None)
+    built = {image.pk: build_job(image, alias, user) for image in images}
+    with governance.admission(user, sum((job.estimated_cost for job in built.values()), start=Decimal(0)), alias):
+        # The images' rows locked: two requests at once (two tabs, a keep and the button) queue one description.
+        list(get_image_model()._default_manager.select_for_update().filter(pk__in=built).values_list("pk"))
+        queued = {job.described_image_id: job for job in active_descriptions(images)}
+        for image in images:
+            if image.pk not in queued:
+                queued[image.pk] = jobs.create_job(built[image.pk], images=(), mask_data=None)
     return [queued[image.pk] for image in images]
 
 

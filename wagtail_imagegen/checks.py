@@ -209,6 +209,18 @@ def check_alt_text() -> Iterator[checks.CheckMessage]:
     if options.get("DESCRIBER", "auto") not in DESCRIBERS:
         yield error(29, _('%(where)s["DESCRIBER"] must be one of %(choices)s.') % {
             "where": where, "choices": ", ".join(DESCRIBERS)}, _('"auto" uses wagtail-ai where it is configured.'))
+    provider = options.get("PROVIDER")
+    if provider and not provider_class_describes(provider):
+        yield warning(6, _('%(where)s["PROVIDER"] is "%(alias)s", which cannot describe images: no alt text is '
+                           "written.") % {"where": where, "alias": provider},
+                      _("Name a provider of the OpenAI class (or Azure, CometAPI), or None for the first that can."))
+
+
+def provider_class_describes(alias: str) -> bool:
+    try:
+        return conf.provider_class(conf.provider_config(alias).class_path).describes
+    except ImproperlyConfigured:
+        return False
 
 
 def check_submission_rate() -> Iterator[checks.CheckMessage]:

@@ -9,6 +9,7 @@ logs every such save as a "wagtail.edit" entry of its audit log (7.4 and 8.x ali
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -36,20 +37,23 @@ def request_of(job: GenerationJob) -> DescribeRequest:
 
 
 def gone() -> ValidationError:
-    return ValidationError(_("The image was deleted before it could be described."))
+    return ValidationError(_("The image was deleted before it could be described."), code="image_deleted")
+
+
+def prepare(job: GenerationJob) -> Callable[[ImageProvider], Description]:
+    """The call to make, with everything read first (the image's file, wagtail-ai's backend), so that what
+    fails before anything is sent fails the job at once, unbilled and never marked as a second charge."""
+    if uses_wagtail_ai():
+        backend = wagtail_ai_backend()
+        return lambda provider: describe_with_wagtail_ai(job, backend)
+    request = request_of(job)
+    return lambda provider: provider.describe(request)
 
 
 def described(job: GenerationJob) -> Any:
     if job.described_image is None:
         raise gone()
     return job.described_image
-
-
-def call(provider: ImageProvider, job: GenerationJob) -> Description:
-    """Ask wagtail-ai's describer where it is the one to use, else the provider."""
-    if uses_wagtail_ai():
-        return describe_with_wagtail_ai(job)
-    return provider.describe(request_of(job))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -66,16 +70,26 @@ def uses_wagtail_ai() -> bool:
     return describer == "wagtail-ai" or (available and configured)
 
 
-def describe_with_wagtail_ai(job: GenerationJob) -> Description:
+def wagtail_ai_backend() -> Any:
+    """wagtail-ai's image description backend (its 2.x API); a ValidationError, which fails the job at once,
+    when that API is not there."""
+    try:
+        from wagtail_ai import ai
+        from wagtail_ai.ai.base import BackendFeature
+
+        return ai.get_backend(BackendFeature.IMAGE_DESCRIPTION)
+    except (ImportError, AttributeError) as exc:
+        raise ValidationError(_("wagtail-ai's image describer could not be loaded (%(error)s). Set "
+                                'WAGTAIL_IMAGEGEN["ALT_TEXT"]["DESCRIBER"] to "imagegen".') % {"error": exc},
+                              code="describer_unavailable") from exc
+
+
+def describe_with_wagtail_ai(job: GenerationJob, backend: Any) -> Description:
     """wagtail-ai's `describe_image(image_file=, prompt=)` on the rendition its own view sends; it reports
     no usage, so the cost is unknown (recorded as the estimate)."""
-    from wagtail_ai import ai
-    from wagtail_ai.ai.base import BackendFeature
-
     image = described(job)
     options = getattr(settings, "WAGTAIL_AI", None) or {}
     rendition = image.get_rendition(options.get("IMAGE_DESCRIPTION_RENDITION_FILTER", "max-800x600"))
-    backend = ai.get_backend(BackendFeature.IMAGE_DESCRIPTION)
     text = backend.describe_image(image_file=rendition.file, prompt=job.sent_prompt).text()
     text = shortened(text or "", int(alt_text.alt_text_settings()["MAX_LENGTH"]))
     if not text:
@@ -101,11 +115,11 @@ def echoes_prompt(image: Any, text: str) -> bool:
 def write(job: GenerationJob, description: Description) -> dict[str, Any]:
     """Write the description where it may go; what happened, for the job's `response`."""
     image = get_image_model()._default_manager.select_for_update().filter(pk=job.described_image_id).first()
-    if image is None:
-        raise gone()
-    language = (job.response or {}).get("language") or alt_text.language_of(image)
+    language = (job.response or {}).get("language") or (alt_text.language_of(image) if image else "")
     outcome = {"text": description.text, "language": language, "written": False, "kept_editor_text": False,
                **description.metadata}
+    if image is None:  # deleted during the call, which was billed all the same
+        return {**outcome, "image_deleted": True}
     if echoes_prompt(image, description.text):
         return {**outcome, "echoed_prompt": True}
     mark = MachineDescription.objects.filter(image=image).first()

@@ -6,6 +6,8 @@ import io
 from dataclasses import replace
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 
 from . import conf
@@ -16,8 +18,16 @@ SENDABLE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/web
 
 
 def read_image_file(image: Any) -> bytes:
-    with image.open_file() as handle:
-        return handle.read()
+    """The image's file; a ValidationError (the job fails at once: a retry would not help) when it is missing
+    or not an image."""
+    try:
+        with image.open_file() as handle:
+            data = handle.read()
+        PILImage.open(io.BytesIO(data)).close()  # only reads the header
+    except OSError as exc:  # FileNotFoundError, PIL.UnidentifiedImageError, a storage error
+        raise ValidationError(_("The file of the image “%(title)s” is missing or is not an image.") % {
+            "title": image.title}, code="unreadable_source") from exc
+    return data
 
 
 def source_input(image: Any, position: int) -> InputImage:

@@ -185,15 +185,17 @@ def require_image_change(user: Any, image: Any) -> None:
 
 
 def can_describe(user: Any, image: Any) -> bool:
-    """May have a vision model write the image's alt text: generate, and change the image in Wagtail."""
-    return can_generate(user) and can_edit_image(user, image)
+    """May have a vision model write the image's alt text: generate, and change and choose the image in Wagtail
+    (without "choose", their own describe job would be restricted for them)."""
+    return can_generate(user) and can_edit_image(user, image) and can_choose_image(user, image)
 
 
 def describable_images(user: Any) -> QuerySet:
     """The images whose alt text the user may have written (the bulk action's selection, in one query)."""
     if not can_generate(user):
         return get_image_model()._default_manager.none()
-    return get_image_permission_policy().instances_user_has_any_permission_for(user, ["change"])
+    changeable = get_image_permission_policy().instances_user_has_any_permission_for(user, ["change"])
+    return changeable.filter(pk__in=choosable_images(user).values("pk"))
 
 
 # ---------------------------------------------------------------------------------------------------

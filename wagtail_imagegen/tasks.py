@@ -149,8 +149,8 @@ def run_job(job_id: str) -> str:
         return defer(job, token, exc.seconds)
     except ProviderError as exc:
         return handle_provider_error(job, token, exc)
-    except ValidationError as exc:
-        return fail(job, token, "rejected_output", " ".join(exc.messages))
+    except ValidationError as exc:  # a source that cannot be read, an image gone, an output refused
+        return fail(job, token, getattr(exc, "code", None) or "rejected_output", " ".join(exc.messages))
     except Exception as exc:
         logger.exception("imagegen job %s: unexpected error", job_id)
         return retry_or_fail(job, token, "internal_error", _("An unexpected error stopped the job."),
@@ -208,12 +208,12 @@ def api_slot(job: GenerationJob, heartbeat: Heartbeat) -> Iterator[None]:
 
 def call_api(job: GenerationJob, token: str, heartbeat: Heartbeat) -> dict[str, Any]:
     """Call the provider once; store its bytes before anything else. Returns the stored manifest."""
+    request = build_request(job)  # the source files read before anything is sent
     with api_slot(job, heartbeat):
         wait_for_rate_limit(job)
         # A previous attempt that died mid-call may have been charged: say so if we call again.
         fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
                maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
-        request = build_request(job)
         started = time.monotonic()
         with conf.get_provider(job.provider) as provider:
             provider.files = DatabaseFileCache(job.provider, provider.config.api_key)  # inputs uploaded once
@@ -226,6 +226,7 @@ def call_api(job: GenerationJob, token: str, heartbeat: Heartbeat) -> dict[str, 
 def describe(job: GenerationJob, token: str, heartbeat: Heartbeat) -> None:
     """Alt text: no bytes to keep, so a retry after a crash calls again (cheap; marked as a possible second
     charge like any call). The text is written and the job finished in one transaction, fenced by the lease."""
+    call = describing.prepare(job)  # the image's file read before anything is sent
     with api_slot(job, heartbeat):
         wait_for_rate_limit(job)
         fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
@@ -233,7 +234,7 @@ def describe(job: GenerationJob, token: str, heartbeat: Heartbeat) -> None:
         started = time.monotonic()
         with conf.get_provider(job.provider) as provider:
             provider.files = DatabaseFileCache(job.provider, provider.config.api_key)  # inputs uploaded once
-            description = describing.call(provider, job)
+            description = call(provider)
     heartbeat.confirm()
     usage = description.usage
     with transaction.atomic():
@@ -242,6 +243,9 @@ def describe(job: GenerationJob, token: str, heartbeat: Heartbeat) -> None:
                actual_cost=pricing.mainline_cost(usage) if usage else job.estimated_cost,
                provider_request_id=description.request_id or "", response={**job.response, **outcome},
                api_seconds=time.monotonic() - started, error_code="", error_message="", error_detail="")
+        if outcome.get("image_deleted"):
+            fail(job, token, "image_deleted", str(describing.gone().message))
+            return
         if outcome.get("echoed_prompt"):
             fail(job, token, "echoed_prompt", _("The model repeated the image's prompt instead of describing "
                                                 "it, so nothing was written."))

@@ -56,8 +56,11 @@ def describe_image(request: Any, image_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return redirect("wagtailimages:edit", image.pk)
     if wants_json:
-        return JsonResponse({"job": str(job.pk), "status": job.status,
-                             "status_url": reverse("wagtail_imagegen:jobs:status", args=[job.pk])}, status=202)
+        # A description already on its way for a colleague is theirs to follow: no id, no status URL.
+        mine = permissions.shown_jobs(request.user, GenerationJob.objects.filter(pk=job.pk)).exists()
+        return JsonResponse({"job": str(job.pk) if mine else None, "status": job.status,
+                             "status_url": reverse("wagtail_imagegen:jobs:status", args=[job.pk]) if mine else None},
+                            status=202)
     messages.success(request, _("A description of “%(title)s” is on its way.") % {"title": image.title})
     return redirect("wagtailimages:edit", image.pk)
 
@@ -118,7 +121,8 @@ class DescribeBulkAction(ImageBulkAction):
             "count": num_parent_objects}
         if not num_child_objects:
             return queued
-        kept = ngettext("%(count)d image keeps its editor's alt text.",
-                        "%(count)d images keep their editors' alt text.", num_child_objects) % {
-            "count": num_child_objects}
+        kept = ngettext("%(count)d image was left as it is: an editor wrote its alt text, or it is not a raster "
+                        "image.",
+                        "%(count)d images were left as they are: an editor wrote their alt text, or they are not "
+                        "raster images.", num_child_objects) % {"count": num_child_objects}
         return f"{queued} {kept}"

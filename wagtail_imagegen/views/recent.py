@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from .. import permissions
-from ..models import GenerationOutput
+from ..models import GenerationJob, GenerationOutput
 from .previews import images_with_previews, preview_url
 
 RECENT_COUNT = 8
@@ -18,7 +18,8 @@ RECENT_COUNT = 8
 def recent_jobs(user: Any) -> list[dict[str, Any]]:
     """The user's newest jobs they may see in full, each with its first image's preview (four queries in all)."""
     jobs = list(
-        permissions.own_jobs(user).order_by("-created_at")
+        # Descriptions (alt text) are not what the studio lists: they would push the generations out.
+        permissions.own_jobs(user).exclude(kind=GenerationJob.Kind.DESCRIBE).order_by("-created_at")
         .prefetch_related(Prefetch("outputs", queryset=GenerationOutput.objects.order_by("index")))[:RECENT_COUNT]
     )
     first_images = {job.pk: next((o.image_id for o in job.outputs.all() if o.image_id), None) for job in jobs}

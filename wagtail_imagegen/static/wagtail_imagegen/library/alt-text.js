@@ -60,6 +60,10 @@ export class AltTextController extends Controller {
       this.say((data.errors?.__all__ || [gettext('The image could not be described.')]).join(' '));
       return;
     }
+    if (!data.status_url) {
+      this.say(gettext('A description of this image is already on its way.'));
+      return;
+    }
     this.follow(data.status_url);
   }
 
