@@ -40,7 +40,7 @@ from .languages import in_requester_language
 from .leases import Heartbeat, LeaseLost, claim, lease_seconds
 from .models import GenerationJob, ReconcilerRun
 from .provider_files import DatabaseFileCache
-from .providers.base import PartialImage, ProviderError, RateLimited, redact
+from .providers.base import ImageProvider, PartialImage, ProviderError, RateLimited, redact
 
 logger = logging.getLogger(__name__)
 
@@ -206,18 +206,25 @@ def api_slot(job: GenerationJob, heartbeat: Heartbeat) -> Iterator[None]:
             yield
 
 
+@contextmanager
+def calling(job: GenerationJob, token: str, heartbeat: Heartbeat) -> Iterator[ImageProvider]:
+    """The provider, for one call: a concurrency slot, room in the rate limit, and the call marked as under
+    way (a previous attempt that died mid-call may have been charged: the next one says so)."""
+    with api_slot(job, heartbeat):
+        wait_for_rate_limit(job)
+        fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
+               maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
+        with conf.get_provider(job.provider) as provider:
+            provider.files = DatabaseFileCache(job.provider, provider.config.api_key)  # inputs uploaded once
+            yield provider
+
+
 def call_api(job: GenerationJob, token: str, heartbeat: Heartbeat) -> dict[str, Any]:
     """Call the provider once; store its bytes before anything else. Returns the stored manifest."""
     request = build_request(job)  # the source files read before anything is sent
-    with api_slot(job, heartbeat):
-        wait_for_rate_limit(job)
-        # A previous attempt that died mid-call may have been charged: say so if we call again.
-        fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
-               maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
+    with calling(job, token, heartbeat) as provider:
         started = time.monotonic()
-        with conf.get_provider(job.provider) as provider:
-            provider.files = DatabaseFileCache(job.provider, provider.config.api_key)  # inputs uploaded once
-            result = provider.run(request, on_partial=lambda partial: store_partial(job, token, heartbeat, partial))
+        result = provider.run(request, on_partial=lambda partial: store_partial(job, token, heartbeat, partial))
     job.api_seconds = time.monotonic() - started
     heartbeat.confirm()  # a worker that was frozen past its lease must not store what it got
     return outputs.store_result(job, result)
@@ -227,14 +234,9 @@ def describe(job: GenerationJob, token: str, heartbeat: Heartbeat) -> None:
     """Alt text: no bytes to keep, so a retry after a crash calls again (cheap; marked as a possible second
     charge like any call). The text is written and the job finished in one transaction, fenced by the lease."""
     call = describing.prepare(job)  # the image's file read before anything is sent
-    with api_slot(job, heartbeat):
-        wait_for_rate_limit(job)
-        fenced(job, token, api_state=ApiState.CALLING, api_calls=job.api_calls + 1,
-               maybe_charged_twice=job.maybe_charged_twice or job.api_state == ApiState.CALLING)
+    with calling(job, token, heartbeat) as provider:
         started = time.monotonic()
-        with conf.get_provider(job.provider) as provider:
-            provider.files = DatabaseFileCache(job.provider, provider.config.api_key)  # inputs uploaded once
-            description = call(provider)
+        description = call(provider)
     heartbeat.confirm()
     usage = description.usage
     with transaction.atomic():
